@@ -1,0 +1,1 @@
+"""Data stage: band metadata, the canonical Zarr store, labels and dataset builders."""

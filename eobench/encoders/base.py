@@ -1,0 +1,65 @@
+"""The encoder interface: a batch of cubes in, fixed-size embeddings out."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from eobench.data.bands import IMAGE_MODALITIES
+
+
+@dataclass
+class CubeBatch:
+    """What an encoder sees for ``B`` samples.
+
+    ``cubes`` maps modality name to float32 ``[B, T, C, H, W]`` arrays in the store's
+    units (not normalised). ``seasons`` are the season indices this input covers: all
+    four averaged for pre-encoding aggregation, a single one for post-encoding
+    aggregation, or the full series for ``none``. ``rows`` are the samples' row numbers
+    in the store and ``sample_ids`` their ids.
+    """
+
+    cubes: dict[str, np.ndarray]
+    rows: np.ndarray
+    sample_ids: Sequence[str]
+    seasons: tuple[int, ...]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+class Encoder(abc.ABC):
+    """Base class of all encoders.
+
+    Subclasses set :attr:`name`, declare the store arrays they read in :attr:`inputs`
+    and implement :meth:`encode`. Encoders that learn from data override :meth:`fit`,
+    which sees training rows only.
+    """
+
+    #: Registry key and config ``type``.
+    name: ClassVar[str]
+    #: Store arrays the encoder reads.
+    inputs: ClassVar[tuple[str, ...]] = IMAGE_MODALITIES
+    #: Whether the encoder accepts a full time series (aggregation ``none``).
+    supports_time_series: ClassVar[bool] = False
+
+    def __init__(self, embedding_dim: int, seed: int = 0, **params: Any) -> None:
+        if params:
+            raise TypeError(f"unknown parameter(s) for encoder {self.name!r}: {sorted(params)}")
+        self.embedding_dim = int(embedding_dim)
+        self.seed = int(seed)
+
+    def fit(self, store, train_rows: np.ndarray, aggregation: str) -> None:  # noqa: B027
+        """Learn from the training rows of ``store`` (no-op for fixed encoders)."""
+
+    @abc.abstractmethod
+    def encode(self, batch: CubeBatch) -> np.ndarray:
+        """Return float32 embeddings ``[len(batch), embedding_dim]``."""
+
+    def metadata(self) -> dict[str, Any]:
+        """Facts stored with the embeddings (weights carry their own metadata)."""
+        return {"encoder": self.name, "embedding_dim": self.embedding_dim, "seed": self.seed}
