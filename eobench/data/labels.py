@@ -71,8 +71,7 @@ def parse_label_filename(path: Path) -> tuple[str, str]:
     task, suffix = stem.rsplit("__", 1)
     if suffix not in TASK_TYPES:
         raise EobenchError(
-            f"{path}: unknown task type suffix {suffix!r} (expected one of "
-            f"{sorted(TASK_TYPES)})"
+            f"{path}: unknown task type suffix {suffix!r} (expected one of {sorted(TASK_TYPES)})"
         )
     return task, TASK_TYPES[suffix]
 

@@ -1,0 +1,41 @@
+# eobench: from Sentinel-1/2 cubes to the tables and figures of an EO-encoder benchmark.
+#
+#   snakemake --cores 2 all_tables     # leaderboards and tables
+#   snakemake --cores 2 all_figures    # figures
+#   snakemake --cores 2                # everything
+#
+# The DAG: synthesize (or retrieve) -> extract embeddings (pre/post/none temporal
+# aggregation) -> probe over K splits -> score (Q, ranks) -> tables and figures.
+
+
+configfile: "config/config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/data.smk"
+include: "rules/embed.smk"
+include: "rules/probe.smk"
+include: "rules/score.smk"
+include: "rules/tables.smk"
+include: "rules/figures.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        table_targets(),
+        figure_targets(),
+
+
+rule all_tables:
+    input:
+        table_targets(),
+
+
+rule all_figures:
+    input:
+        figure_targets(),
+
+
+onsuccess:
+    report_outputs()

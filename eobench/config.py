@@ -1,0 +1,84 @@
+"""Configuration checks with one-line messages that name the offending key.
+
+The workflow validates its config against ``config/schema/config.schema.yaml`` on every
+run; :func:`check_config` reports the most relevant schema violation as
+``config key a.b.c: problem`` and then checks what a schema cannot (known encoder types,
+known tasks, aggregations an encoder supports).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import jsonschema
+import yaml
+
+from eobench.errors import EobenchError
+
+
+def _key(path: Sequence[Any]) -> str:
+    return ".".join(str(p) for p in path) or "<top level>"
+
+
+def schema_error(config: dict[str, Any], schema_path: str | os.PathLike) -> str | None:
+    """The most relevant schema violation as one line, or None when the config is valid."""
+    with open(schema_path) as handle:
+        schema = yaml.safe_load(handle)
+    validator = jsonschema.Draft202012Validator(schema)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(config))
+    if error is None:
+        return None
+    if error.validator == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        return f"config key {_key([*error.absolute_path, extra[0]])}: unknown key"
+    message = error.message.splitlines()[0]
+    if len(message) > 160:
+        message = message[:157] + "..."
+    return f"config key {_key(error.absolute_path)}: {message}"
+
+
+def check_config(config: dict[str, Any], schema_path: str | os.PathLike) -> None:
+    """Raise :class:`EobenchError` naming the first problem of ``config``."""
+    message = schema_error(config, schema_path)
+    if message:
+        raise EobenchError(message)
+    if config["dataset"] not in config["datasets"]:
+        raise EobenchError(
+            f"config key dataset: {config['dataset']!r} is not an entry of datasets "
+            f"(has: {sorted(config['datasets'])})"
+        )
+    unknown = [e for e in config.get("selected_encoders") or [] if e not in config["encoders"]]
+    if unknown:
+        raise EobenchError(
+            f"config key selected_encoders: {unknown[0]!r} is not an entry of encoders "
+            f"(has: {sorted(config['encoders'])})"
+        )
+    from eobench.encoders import ENCODERS, _load_builtin_encoders
+
+    _load_builtin_encoders()
+    for name, spec in config["encoders"].items():
+        kind = spec["type"]
+        if kind not in ENCODERS:
+            raise EobenchError(
+                f"config key encoders.{name}.type: unknown encoder {kind!r} "
+                f"(known: {sorted(ENCODERS)})"
+            )
+        for aggregation in spec.get("aggregations", config.get("aggregations", [])):
+            if aggregation == "none" and not ENCODERS[kind].supports_time_series:
+                raise EobenchError(
+                    f"config key encoders.{name}.aggregations: encoder type {kind!r} "
+                    "takes single images, not the 4-season series ('none')"
+                )
+    dataset = config["datasets"][config["dataset"]]
+    tasks = config.get("tasks")
+    if tasks and dataset["source"] == "synthetic":
+        from eobench.data.synth import TASK_SPECS
+
+        unknown = [t for t in tasks if t not in TASK_SPECS]
+        if unknown:
+            raise EobenchError(
+                f"config key tasks: unknown task {unknown[0]!r} for dataset "
+                f"{config['dataset']!r} (known: {sorted(TASK_SPECS)})"
+            )

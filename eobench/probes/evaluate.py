@@ -1,0 +1,152 @@
+"""Evaluate one embedding table on a folder of tasks, as the NeuCo-Bench evaluator does.
+
+Input rules of the evaluator: embeddings standardised with ONE global scalar mean and
+standard deviation over the labelled samples; regression labels min-max normalised per
+task; every task probed over the same K random splits.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from eobench.data.labels import Task, read_annotations
+from eobench.embeddings import load_embeddings
+from eobench.errors import EobenchError
+from eobench.metrics import METRIC_NAMES
+from eobench.probes.linear import ProbeSettings, probe_task, task_splits
+from eobench.probes.splits import Splits
+
+log = logging.getLogger(__name__)
+
+
+def standardise_globally(values: np.ndarray) -> np.ndarray:
+    """Subtract the mean and divide by the standard deviation of ALL entries (one scalar each)."""
+    mean, std = float(values.mean()), float(values.std())
+    return ((values - mean) / (std if std != 0 else 1.0)).astype(np.float32)
+
+
+def min_max(labels: np.ndarray) -> np.ndarray:
+    """Scale labels to [0, 1] (constant labels are rejected when they are read)."""
+    return (labels - labels.min()) / (labels.max() - labels.min())
+
+
+def check_classes(task: Task, splits: Splits, labels: np.ndarray) -> None:
+    """Every part of every split of a classification task must hold both classes."""
+    parts = {"training": splits.fit, "test": splits.test}
+    if splits.validation is not None:
+        parts["validation"] = splits.validation
+    for part, membership in parts.items():
+        for k in range(splits.k):
+            classes = np.unique(labels[membership[k]])
+            if len(classes) < 2:
+                raise EobenchError(
+                    f"{task.path}: split {k} of task {task.name!r} has a single class "
+                    f"({int(classes[0])}) in its {part} part; the task needs more samples "
+                    "of the rare class"
+                )
+
+
+def evaluate_embeddings(
+    embeddings_path: str | os.PathLike,
+    annotation_dir: str | os.PathLike,
+    settings: ProbeSettings,
+    embedding_dim: int,
+    *,
+    tasks: Sequence[str] | None = None,
+    standardize: bool = True,
+    normalize_labels: bool = True,
+    require_all_ids: bool = True,
+    progress: bool = True,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Probe an embedding table on every task.
+
+    Returns a tidy table of split scores (``task, task_type, metric, split, score,
+    best_epoch, n_fit, n_test``) and one of training histories (``task, split, epoch,
+    test_score, validation_score, train_loss``).
+
+    ``require_all_ids`` rejects a table that lacks labelled ids (the workflow's own
+    embeddings must cover the dataset); without it, such ids are left out, as the
+    reference evaluator's merge does.
+    """
+    all_tasks = read_annotations(annotation_dir)
+    # Like the reference, the embeddings are filtered to (and standardised over) the ids
+    # of every label file, whichever tasks run: a task's scores do not depend on the filter.
+    labelled = sorted({i for task in all_tasks for i in task.ids})
+    if tasks is not None:
+        known = {task.name for task in all_tasks}
+        unknown = [t for t in tasks if t not in known]
+        if unknown:
+            raise EobenchError(
+                f"{annotation_dir}: no label file for task {unknown[0]!r} (has: {sorted(known)})"
+            )
+    task_list = [task for task in all_tasks if tasks is None or task.name in tasks]
+    ids, values = load_embeddings(
+        embeddings_path,
+        embedding_dim,
+        required_ids=labelled if require_all_ids else None,
+        keep_ids=labelled,
+    )
+    if standardize:
+        values = standardise_globally(values)
+    row_of = {sample_id: row for row, sample_id in enumerate(ids)}
+    scores, histories = [], []
+    for task in tqdm(task_list, desc="probing tasks", unit="task", disable=not progress):
+        present = np.array([i in row_of for i in task.ids])
+        if not present.all():
+            log.info(
+                "task %s: %d labelled ids without embedding left out",
+                task.name,
+                int((~present).sum()),
+            )
+        rows = np.array([row_of[i] for i, p in zip(task.ids, present, strict=True) if p])
+        labels = task.labels[present]
+        if len(rows) < 2 or np.ptp(labels) == 0:
+            raise EobenchError(f"{task.path}: fewer than two distinct labels with embeddings")
+        if normalize_labels and not task.is_classification:
+            labels = min_max(labels)
+        splits = task_splits(settings, len(labels), task.name)
+        if task.is_classification:
+            check_classes(task, splits, labels)
+        result = probe_task(
+            values[rows], labels, task.task_type, settings, task.name, splits=splits
+        )
+        k = len(result.scores)
+        scores.append(
+            pd.DataFrame(
+                {
+                    "task": task.name,
+                    "task_type": task.task_type,
+                    "metric": METRIC_NAMES[task.task_type],
+                    "split": np.arange(k),
+                    "score": result.scores,
+                    "best_epoch": result.best_epoch,
+                    "n_fit": result.n_fit,
+                    "n_test": result.n_test,
+                }
+            )
+        )
+        epochs = result.test_history.shape[0]
+        validation = (
+            result.validation_history
+            if result.validation_history is not None
+            else np.full_like(result.test_history, np.nan)
+        )
+        histories.append(
+            pd.DataFrame(
+                {
+                    "task": task.name,
+                    "split": np.tile(np.arange(k), epochs),
+                    "epoch": np.repeat(np.arange(epochs), k),
+                    "test_score": result.test_history.ravel(),
+                    "validation_score": validation.ravel(),
+                    "train_loss": result.train_loss.ravel(),
+                }
+            )
+        )
+    return pd.concat(scores, ignore_index=True), pd.concat(histories, ignore_index=True)

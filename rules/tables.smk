@@ -1,0 +1,40 @@
+# Tables: each its own rule, its settings through params, so a change reruns it alone.
+
+
+rule table_task_scores:
+    """Per-task scores of every encoder x aggregation (the shape of the paper's Table 4)."""
+    input:
+        task_scores="results/scores/{dataset}/{protocol}/task_scores.csv",
+        md_template="report/templates/task_scores.md.j2",
+        tex_template="report/templates/task_scores.tex.j2",
+    output:
+        csv="results/tables/{dataset}/{protocol}/task_scores.csv",
+        md="results/tables/{dataset}/{protocol}/task_scores.md",
+        tex="results/tables/{dataset}/{protocol}/task_scores.tex",
+    params:
+        settings=config["tables"]["task_scores"],
+    log:
+        "results/logs/table_task_scores/{dataset}/{protocol}.log",
+    conda:
+        "../envs/plots.yaml"
+    script:
+        "../scripts/table_task_scores.py"
+
+
+rule table_leaderboard:
+    input:
+        leaderboard="results/scores/{dataset}/{protocol}/leaderboard.csv",
+        leaderboard_json="results/scores/{dataset}/{protocol}/leaderboard.json",
+        md_template="report/templates/leaderboard.md.j2",
+        tex_template="report/templates/leaderboard.tex.j2",
+    output:
+        md="results/tables/{dataset}/{protocol}/leaderboard.md",
+        tex="results/tables/{dataset}/{protocol}/leaderboard.tex",
+    params:
+        settings=config["tables"]["leaderboard"],
+    log:
+        "results/logs/table_leaderboard/{dataset}/{protocol}.log",
+    conda:
+        "../envs/plots.yaml"
+    script:
+        "../scripts/table_leaderboard.py"

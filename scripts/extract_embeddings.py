@@ -1,0 +1,28 @@
+"""Rule extract_embeddings: one embedding table per (dataset, encoder, aggregation)."""
+
+from eobench.workflow import run
+
+
+def main(smk):
+    import pandas as pd
+    from eobench.encoders.extract import extract_embeddings
+
+    samples = pd.read_parquet(smk.input.samples)
+    # Encoders that learn (pca) see the random split's training samples only.
+    train_ids = samples.loc[samples["split_random"] == "train", "id"].tolist()
+    extract_embeddings(
+        smk.input.cubes,
+        smk.output[0],
+        encoder_spec=smk.params.encoder,
+        aggregation=smk.wildcards.aggregation,
+        embedding_dim=smk.params.embedding_dim,
+        seed=smk.params.seed,
+        train_ids=train_ids,
+        batch_size=smk.params.extraction["batch_size"],
+        device=smk.params.extraction["device"],
+        progress=True,
+        key=f"encoders.{smk.wildcards.encoder}",
+    )
+
+
+run(main, snakemake)

@@ -1,0 +1,22 @@
+"""Rule figure_q_per_task: Q per task per method with the task weights (paper Fig. 3)."""
+
+from eobench.workflow import run
+
+
+def main(smk):
+    import pandas as pd
+    from eobench.plots.q_per_task import plot_q_per_task
+
+    from eobench.provenance import provenance
+
+    settings = dict(smk.params.settings)
+    plot_q_per_task(
+        pd.read_csv(smk.input.task_scores),
+        smk.output.pdf,
+        smk.output.png,
+        settings,
+        provenance(settings),
+    )
+
+
+run(main, snakemake)

@@ -1,0 +1,22 @@
+"""Rule figure_radar: per-task scores clipped at 0 on a radar plot (paper Fig. 4)."""
+
+from eobench.workflow import run
+
+
+def main(smk):
+    import pandas as pd
+    from eobench.plots.radar import plot_radar
+
+    from eobench.provenance import provenance
+
+    settings = dict(smk.params.settings)
+    plot_radar(
+        pd.read_csv(smk.input.task_scores),
+        smk.output.pdf,
+        smk.output.png,
+        settings,
+        provenance(settings),
+    )
+
+
+run(main, snakemake)

@@ -1,0 +1,44 @@
+"""Rule probe_embeddings: K linear probes per task on one embedding table."""
+
+from eobench.workflow import run
+
+
+def main(smk):
+    from eobench.io import write_parquet
+    from eobench.probes.evaluate import evaluate_embeddings
+    from eobench.probes.linear import ProbeSettings
+    from eobench.provenance import provenance
+
+    probe = dict(smk.params.probe)
+    settings = ProbeSettings(
+        protocol=smk.wildcards.protocol,
+        k_splits=probe["k_splits"],
+        test_size=probe["test_size"],
+        validation_size=probe["validation_size"],
+        epochs=probe["epochs"],
+        batch_size=probe["batch_size"],
+        learning_rate=probe["learning_rate"],
+        weight_decay=probe["weight_decay"],
+        minibatches=probe["minibatches"],
+        split_seed=probe["split_seed"],
+        seed=smk.params.seed,
+        device=probe["device"],
+    )
+    scores, history = evaluate_embeddings(
+        smk.input.embeddings,
+        smk.input.labels,
+        settings,
+        smk.params.embedding_dim,
+        tasks=smk.params.tasks,
+        standardize=probe["standardize_embeddings"],
+        normalize_labels=probe["normalize_labels"],
+    )
+    method = {"encoder": smk.wildcards.encoder, "aggregation": smk.wildcards.aggregation}
+    for column, value in {**method, "protocol": settings.protocol}.items():
+        scores.insert(0, column, value)
+    record = provenance({**settings.as_dict(), **method, "embeddings": smk.input.embeddings})
+    write_parquet(smk.output.scores, scores, record)
+    write_parquet(smk.output.history, history, record)
+
+
+run(main, snakemake)

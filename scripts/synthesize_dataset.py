@@ -1,0 +1,15 @@
+"""Rule synthesize_dataset: build the embedded synthetic dataset."""
+
+from eobench.workflow import run
+
+
+def main(smk):
+    from eobench.data.synth import build_synthetic_dataset
+
+    settings = {k: v for k, v in smk.params.dataset.items() if k != "source"}
+    build_synthetic_dataset(
+        smk.output.cubes, smk.output.samples, smk.output.labels, progress=True, **settings
+    )
+
+
+run(main, snakemake)

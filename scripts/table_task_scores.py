@@ -1,0 +1,24 @@
+"""Rule table_task_scores: per-task scores of every method (paper Table 4)."""
+
+from eobench.workflow import run
+
+
+def main(smk):
+    import pandas as pd
+    from eobench.tables.render import render_task_scores
+
+    from eobench.provenance import provenance
+
+    render_task_scores(
+        pd.read_csv(smk.input.task_scores),
+        smk.output.csv,
+        smk.output.md,
+        smk.output.tex,
+        smk.input.md_template,
+        smk.input.tex_template,
+        dict(smk.params.settings),
+        provenance(dict(smk.params.settings)),
+    )
+
+
+run(main, snakemake)

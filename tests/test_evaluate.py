@@ -1,0 +1,134 @@
+"""Evaluating an embedding table on label files: input rules and bad input."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from eobench.data.labels import read_annotations, write_task_labels
+from eobench.embeddings import load_embeddings, write_embeddings
+from eobench.errors import EobenchError
+from eobench.probes.evaluate import evaluate_embeddings, standardise_globally
+from eobench.probes.linear import ProbeSettings
+
+SETTINGS = ProbeSettings(k_splits=3, epochs=3)
+
+
+@pytest.fixture
+def annotated(tmp_path):
+    """Embeddings of 120 samples and three label files."""
+    rng = np.random.default_rng(0)
+    ids = [f"s{i:03d}" for i in range(120)]
+    values = rng.normal(size=(120, 16)).astype(np.float32)
+    labels = tmp_path / "labels"
+    labels.mkdir()
+    write_task_labels(labels, "alpha", "regr", ids, values[:, 0] * 3 + rng.normal(size=120))
+    write_task_labels(labels, "beta", "regr", ids[:100], rng.normal(size=100))
+    write_task_labels(labels, "gamma", "cls", ids, (values[:, 1] > 0).astype(int))
+    path = tmp_path / "emb.parquet"
+    write_embeddings(path, ids, values)
+    return path, labels, ids, values
+
+
+def test_scores_of_a_task_do_not_depend_on_other_tasks(annotated):
+    path, labels, _, _ = annotated
+    alone, _ = evaluate_embeddings(path, labels, SETTINGS, 16, tasks=["beta"], progress=False)
+    together, _ = evaluate_embeddings(path, labels, SETTINGS, 16, progress=False)
+    np.testing.assert_array_equal(
+        alone["score"].to_numpy(), together.query("task == 'beta'")["score"].to_numpy()
+    )
+    assert set(together["task"]) == {"alpha", "beta", "gamma"}
+    assert set(together.query("task == 'gamma'")["metric"]) == {"f1"}
+
+
+def test_history_has_every_epoch_of_every_split(annotated):
+    path, labels, _, _ = annotated
+    _, history = evaluate_embeddings(path, labels, SETTINGS, 16, tasks=["alpha"], progress=False)
+    assert len(history) == SETTINGS.k_splits * SETTINGS.epochs
+    assert history["train_loss"].notna().all()
+
+
+def test_global_standardisation_uses_one_scalar():
+    values = np.array([[0.0, 10.0], [2.0, 12.0]], dtype=np.float32)
+    out = standardise_globally(values)
+    expected = (values - values.mean()) / values.std()
+    np.testing.assert_allclose(out, expected)
+    assert out.mean() == pytest.approx(0) and out.std() == pytest.approx(1)
+
+
+def test_submission_csv_rules(tmp_path):
+    frame = pd.DataFrame(
+        {"id": ["a.zarr.zip", "b.zarr", "c"], "0": [1.0, np.nan, 3.0], "1": [4.0, 5.0, 6.0]}
+    )
+    path = tmp_path / "sub.csv"
+    frame.to_csv(path, index=False)
+    ids, values = load_embeddings(path, 4, keep_ids=["a", "b"])
+    assert ids == ["a", "b"]
+    np.testing.assert_array_equal(values, [[1, 4, 0, 0], [0, 5, 0, 0]])
+
+
+@pytest.mark.parametrize(
+    "frame, message",
+    [
+        (pd.DataFrame({"id": ["a", "b"], "0": [1, 2], "1": [1, 2], "2": [3, 4]}), "more than"),
+        (pd.DataFrame({"id": ["a", "b"], "0": [1.0, np.inf]}), "infinite"),
+        (pd.DataFrame({"id": ["a", "a.zarr.zip"], "0": [1.0, 2.0]}), "duplicate ids"),
+        (pd.DataFrame({"id": ["a", None], "0": [1.0, 2.0]}), "empty id"),
+        (pd.DataFrame({"id": ["a", "b"], "0": ["x", "y"]}), "non-numeric"),
+        (pd.DataFrame({"id": ["a"], "0": [1.0]}), "have no embedding"),
+        (pd.DataFrame({"name": ["a", "b"], "0": [1.0, 2.0]}), "no 'id' column"),
+    ],
+)
+def test_bad_embedding_tables_are_rejected_with_one_line(tmp_path, frame, message):
+    path = tmp_path / "bad.csv"
+    frame.to_csv(path, index=False)
+    with pytest.raises(EobenchError, match=message) as info:
+        load_embeddings(path, 2, required_ids=["a", "b"])
+    assert str(path) in str(info.value) and "\n" not in str(info.value)
+
+
+def _labels(tmp_path, name, text):
+    folder = tmp_path / "labels"
+    folder.mkdir(exist_ok=True)
+    (folder / name).write_text(text)
+    return folder
+
+
+@pytest.mark.parametrize(
+    "name, text, message",
+    [
+        ("t__regr.csv", "id,label\na,1\nb,1\nc,1\n", "all 3 labels are equal"),
+        ("t__regr.csv", "", "empty"),
+        ("t__regr.csv", "id,label\n", "no labelled rows"),
+        ("t__regr.csv", "id,value\na,1\n", "missing column"),
+        ("t__cls.csv", "id,label\na,0\nb,2\n", "must be 0 or 1"),
+        ("t__segm.csv", "id,label\na,0\nb,1\n", "unknown task type suffix"),
+        ("t.csv", "id,label\na,0\nb,1\n", r"<task>__<type>\.csv"),
+    ],
+)
+def test_bad_label_files_are_rejected(tmp_path, name, text, message):
+    folder = _labels(tmp_path, name, text)
+    with pytest.raises(EobenchError, match=message):
+        read_annotations(folder)
+
+
+def test_missing_label_folder_and_unknown_task(tmp_path):
+    with pytest.raises(EobenchError, match="annotation folder not found"):
+        read_annotations(tmp_path / "nowhere")
+    folder = _labels(tmp_path, "t__regr.csv", "id,label\na,0\nb,1\n")
+    with pytest.raises(EobenchError, match="no label file for task 'other'"):
+        read_annotations(folder, ["other"])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(EobenchError, match=r"no <task>__<type>\.csv"):
+        read_annotations(tmp_path / "empty")
+
+
+def test_single_class_split_is_rejected(tmp_path):
+    ids = [f"s{i}" for i in range(40)]
+    labels = tmp_path / "labels"
+    labels.mkdir()
+    # One positive among 40: most test parts (4 samples) hold only negatives.
+    write_task_labels(labels, "rare", "cls", ids, [1] + [0] * 39)
+    path = tmp_path / "emb.parquet"
+    write_embeddings(path, ids, np.random.default_rng(0).normal(size=(40, 4)))
+    with pytest.raises(EobenchError, match="single class"):
+        evaluate_embeddings(path, labels, SETTINGS, 4, progress=False)
