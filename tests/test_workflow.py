@@ -1,0 +1,120 @@
+"""End to end: the tiny configuration through the whole DAG, and what a change reruns."""
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+WORKFLOW_PARTS = ["Snakefile", "rules", "scripts", "config", "envs", "profiles", "report",
+                  "eobench", "tests/configs"]
+TINY = "tests/configs/tiny.yaml"
+
+
+def copy_workflow(repo: Path, destination: Path) -> Path:
+    """A copy of the workflow, so runs never write into the checkout."""
+    for part in WORKFLOW_PARTS:
+        source = repo / part
+        target = destination / part
+        if source.is_dir():
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    return destination
+
+
+def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", *args],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+    )
+
+
+def planned_jobs(workdir: Path, *overlays: str) -> dict[str, int]:
+    """Rule -> job count of a dry run of ``all`` with the tiny config plus ``overlays``."""
+    result = snakemake(workdir, "all", "--dry-run", "--configfile", TINY, *overlays)
+    assert result.returncode == 0, result.stderr
+    jobs = {}
+    in_stats = False
+    for line in result.stdout.splitlines():
+        if line.startswith("Job stats:"):
+            in_stats = True
+            continue
+        match = re.match(r"^(\w+)\s+(\d+)$", line.strip())
+        if in_stats and match and match.group(1) != "total":
+            jobs[match.group(1)] = int(match.group(2))
+    return jobs
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    repo = Path(__file__).resolve().parents[1]
+    workdir = copy_workflow(repo, tmp_path_factory.mktemp("workflow"))
+    result = snakemake(workdir, "all", "--cores", "2", "--configfile", TINY)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return workdir, result
+
+
+@pytest.mark.slow
+def test_tiny_run_produces_tables_and_figures(tiny_run):
+    workdir, result = tiny_run
+    stem = "synth_tiny/neuco"
+    for path in [
+        f"results/tables/{stem}/task_scores.md",
+        f"results/tables/{stem}/task_scores.tex",
+        f"results/tables/{stem}/leaderboard.md",
+        f"results/scores/{stem}/leaderboard.csv",
+        f"results/figures/{stem}/radar.png",
+        f"results/figures/{stem}/q_per_task.pdf",
+    ]:
+        assert (workdir / path).stat().st_size > 0, path
+        assert path in result.stdout + result.stderr  # the run says where outputs landed
+    board = pd.read_csv(workdir / f"results/scores/{stem}/leaderboard.csv")
+    # tiny.yaml: averaging with pre/post/none, random/rcf/oracle with pre/post.
+    assert len(board) == 9
+    mean_q = board.set_index("method")["mean_q"]
+    assert mean_q["oracle/pre"] > mean_q["random/pre"]
+    record = json.loads((workdir / f"results/scores/{stem}/leaderboard.json").read_text())
+    assert record["provenance"]["code_version"].startswith("eobench ")
+    assert sum(record["task_weights"].values()) == pytest.approx(1)
+    assert (workdir / "results/logs/probe_embeddings/synth_tiny/neuco/rcf/post.log").exists()
+
+
+@pytest.mark.slow
+def test_nothing_to_do_after_a_run(tiny_run):
+    workdir, _ = tiny_run
+    assert planned_jobs(workdir) == {}
+
+
+@pytest.mark.slow
+def test_figure_setting_reruns_that_figure_alone(tiny_run, tmp_path):
+    workdir, _ = tiny_run
+    overlay = tmp_path / "radar.yaml"
+    overlay.write_text("figures:\n  radar:\n    clip_min: -0.5\n")
+    assert planned_jobs(workdir, str(overlay)) == {"all": 1, "figure_radar": 1}
+
+
+@pytest.mark.slow
+def test_table_setting_reruns_that_table_alone(tiny_run, tmp_path):
+    workdir, _ = tiny_run
+    overlay = tmp_path / "table.yaml"
+    overlay.write_text("tables:\n  task_scores:\n    decimals: 3\n")
+    assert planned_jobs(workdir, str(overlay)) == {"all": 1, "table_task_scores": 1}
+
+
+@pytest.mark.slow
+def test_probe_setting_reruns_probes_and_what_follows_never_extraction(tiny_run, tmp_path):
+    workdir, _ = tiny_run
+    overlay = tmp_path / "probe.yaml"
+    overlay.write_text("probe:\n  epochs: 7\n")
+    jobs = planned_jobs(workdir, str(overlay))
+    assert jobs.get("probe_embeddings") == 9
+    assert {"score_methods", "table_task_scores", "figure_radar"} <= set(jobs)
+    assert "extract_embeddings" not in jobs and "synthesize_dataset" not in jobs
