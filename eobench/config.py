@@ -55,9 +55,9 @@ def check_config(config: dict[str, Any], schema_path: str | os.PathLike) -> None
             f"config key selected_encoders: {unknown[0]!r} is not an entry of encoders "
             f"(has: {sorted(config['encoders'])})"
         )
-    from eobench.encoders import ENCODERS, _load_builtin_encoders
+    from eobench.encoders import ENCODERS, load_builtin_encoders
 
-    _load_builtin_encoders()
+    load_builtin_encoders()
     for name, spec in config["encoders"].items():
         kind = spec["type"]
         if kind not in ENCODERS:

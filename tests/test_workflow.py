@@ -10,8 +10,17 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-WORKFLOW_PARTS = ["Snakefile", "rules", "scripts", "config", "envs", "profiles", "report",
-                  "eobench", "tests/configs"]
+WORKFLOW_PARTS = [
+    "Snakefile",
+    "rules",
+    "scripts",
+    "config",
+    "envs",
+    "profiles",
+    "report",
+    "eobench",
+    "tests/configs",
+]
 TINY = "tests/configs/tiny.yaml"
 
 

@@ -24,7 +24,7 @@ def build_encoder(spec: dict[str, Any], embedding_dim: int, seed: int, key: str 
 
     ``key`` names the config entry in error messages.
     """
-    _load_builtin_encoders()
+    load_builtin_encoders()
     params = dict(spec)
     kind = params.pop("type", None)
     params.pop("aggregations", None)  # workflow-level setting, not an encoder parameter
@@ -34,11 +34,11 @@ def build_encoder(spec: dict[str, Any], embedding_dim: int, seed: int, key: str 
         )
     try:
         return ENCODERS[kind](embedding_dim=embedding_dim, seed=seed, **params)
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise EobenchError(f"config key {key}: {exc}") from exc
 
 
-def _load_builtin_encoders() -> None:
+def load_builtin_encoders() -> None:
     # Importing the modules runs their @register decorators.
     from eobench.encoders import averaging, oracle, pca, random, rcf  # noqa: F401
 
