@@ -8,7 +8,19 @@ split and epoch would cost more than training the batched probes does.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
+from sklearn.metrics import (
+    accuracy_score,
+    confusion_matrix,
+    f1_score,
+    mean_absolute_error,
+    mean_squared_error,
+    precision_score,
+    r2_score,
+    recall_score,
+    roc_auc_score,
+)
 
 
 def r2_per_split(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -59,3 +71,32 @@ def f1_per_split(logits: torch.Tensor, target: torch.Tensor, mask: torch.Tensor)
 #: Metric of each task type, as in the NeuCo-Bench evaluator.
 METRIC_NAMES = {"regr": "r2", "cls": "f1"}
 METRICS = {"regr": r2_per_split, "cls": f1_per_split}
+
+
+def detailed_metrics(task_type: str, truth: np.ndarray, output: np.ndarray) -> dict[str, float]:
+    """scikit-learn's metrics of one split's test part.
+
+    Regression: ``r2, mse, mae`` (in the units the probe was trained on, i.e. min-max
+    normalised labels by default). Classification from logits: ``f1, precision, recall,
+    accuracy, roc_auc`` and the confusion matrix ``tn, fp, fn, tp``.
+    """
+    if task_type == "regr":
+        return {
+            "r2": r2_score(truth, output),
+            "mse": mean_squared_error(truth, output),
+            "mae": mean_absolute_error(truth, output),
+        }
+    truth = truth.astype(int)
+    predicted = (output > 0).astype(int)
+    tn, fp, fn, tp = confusion_matrix(truth, predicted, labels=[0, 1]).ravel()
+    return {
+        "f1": f1_score(truth, predicted, zero_division=0.0),
+        "precision": precision_score(truth, predicted, zero_division=0.0),
+        "recall": recall_score(truth, predicted, zero_division=0.0),
+        "accuracy": accuracy_score(truth, predicted),
+        "roc_auc": roc_auc_score(truth, output) if len(np.unique(truth)) == 2 else np.nan,
+        "tn": int(tn),
+        "fp": int(fp),
+        "fn": int(fn),
+        "tp": int(tp),
+    }

@@ -132,3 +132,23 @@ def test_single_class_split_is_rejected(tmp_path):
     write_embeddings(path, ids, np.random.default_rng(0).normal(size=(40, 4)))
     with pytest.raises(EobenchError, match="single class"):
         evaluate_embeddings(path, labels, SETTINGS, 4, progress=False)
+
+
+def test_detailed_metrics_agree_with_the_split_score(annotated):
+    path, labels, _, _ = annotated
+    scores, _ = evaluate_embeddings(path, labels, SETTINGS, 16, progress=False)
+    regression = scores.query("task_type == 'regr'")
+    np.testing.assert_allclose(regression["score"], regression["r2"], atol=1e-5)
+    assert (regression["mse"] >= 0).all() and (regression["mae"] >= 0).all()
+    classification = scores.query("task_type == 'cls'")
+    np.testing.assert_allclose(classification["score"], classification["f1"], atol=1e-6)
+    counts = classification[["tn", "fp", "fn", "tp"]].sum(axis=1)
+    assert (counts == classification["n_test"]).all()
+    assert classification["roc_auc"].between(0, 1).all()
+
+
+def test_evaluation_is_deterministic(annotated):
+    path, labels, _, _ = annotated
+    first, _ = evaluate_embeddings(path, labels, SETTINGS, 16, progress=False)
+    second, _ = evaluate_embeddings(path, labels, SETTINGS, 16, progress=False)
+    pd.testing.assert_frame_equal(first, second)

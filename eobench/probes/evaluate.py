@@ -18,7 +18,7 @@ from tqdm import tqdm
 from eobench.data.labels import Task, read_annotations
 from eobench.embeddings import load_embeddings
 from eobench.errors import EobenchError
-from eobench.metrics import METRIC_NAMES
+from eobench.metrics import METRIC_NAMES, detailed_metrics
 from eobench.probes.linear import ProbeSettings, probe_task, task_splits
 from eobench.probes.splits import Splits
 
@@ -67,7 +67,8 @@ def evaluate_embeddings(
     """Probe an embedding table on every task.
 
     Returns a tidy table of split scores (``task, task_type, metric, split, score,
-    best_epoch, n_fit, n_test``) and one of training histories (``task, split, epoch,
+    best_epoch, n_fit, n_test`` and the :func:`~eobench.metrics.detailed_metrics` of the
+    selected epoch) and one of training histories (``task, split, epoch,
     test_score, validation_score, train_loss``).
 
     ``require_all_ids`` rejects a table that lacks labelled ids (the workflow's own
@@ -117,18 +118,34 @@ def evaluate_embeddings(
             values[rows], labels, task.task_type, settings, task.name, splits=splits
         )
         k = len(result.scores)
+        details = pd.DataFrame(
+            [
+                detailed_metrics(
+                    task.task_type,
+                    labels[splits.test[split]],
+                    result.best_outputs[splits.test[split], split],
+                )
+                for split in range(k)
+            ]
+        )
         scores.append(
-            pd.DataFrame(
-                {
-                    "task": task.name,
-                    "task_type": task.task_type,
-                    "metric": METRIC_NAMES[task.task_type],
-                    "split": np.arange(k),
-                    "score": result.scores,
-                    "best_epoch": result.best_epoch,
-                    "n_fit": result.n_fit,
-                    "n_test": result.n_test,
-                }
+            pd.concat(
+                [
+                    pd.DataFrame(
+                        {
+                            "task": task.name,
+                            "task_type": task.task_type,
+                            "metric": METRIC_NAMES[task.task_type],
+                            "split": np.arange(k),
+                            "score": result.scores,
+                            "best_epoch": result.best_epoch,
+                            "n_fit": result.n_fit,
+                            "n_test": result.n_test,
+                        }
+                    ),
+                    details,
+                ],
+                axis=1,
             )
         )
         epochs = result.test_history.shape[0]

@@ -84,6 +84,8 @@ class ProbeResult:
     validation_history: np.ndarray | None = None  # [E, K], strict protocol
     n_fit: int = 0
     n_test: int = 0
+    #: [n, K] outputs (predictions or logits) of every split's selected epoch
+    best_outputs: np.ndarray | None = None
     extra: dict = field(default_factory=dict)
 
 
@@ -292,15 +294,14 @@ class _BatchedLinearProbes:
         train_loss[current_epoch] = (epoch_loss / max(steps_in_epoch[current_epoch], 1)).cpu()
         self._evaluate(current_epoch, test_history, validation_history)
 
-        if validation_history is None:
-            selector = test_history
-        else:
-            selector = validation_history
+        selector = test_history if validation_history is None else validation_history
         # First epoch with the best selection metric (ties keep the earlier one, like the
         # reference's strict ">" comparison); NaN epochs never win.
         best_epoch = np.argmax(np.nan_to_num(selector, nan=-np.inf), axis=0)
+        assert np.array_equal(best_epoch, self._best_epoch)
         scores = test_history[best_epoch, np.arange(k)]
         return ProbeResult(
+            best_outputs=self._best_outputs.cpu().numpy(),
             scores=scores,
             best_epoch=best_epoch,
             test_history=test_history,
@@ -312,9 +313,23 @@ class _BatchedLinearProbes:
 
     @torch.no_grad()
     def _evaluate(self, epoch, test_history, validation_history) -> None:
+        """Score every split after ``epoch``; keep the outputs of each split's best epoch."""
         logits = self.x @ self.weights.T + self.bias  # [n, K]
         test_history[epoch] = self.metric(logits, self.y, self.test_mask).cpu().numpy()
+        selection = test_history
         if validation_history is not None:
             validation_history[epoch] = (
                 self.metric(logits, self.y, self.validation_mask).cpu().numpy()
             )
+            selection = validation_history
+        current = np.nan_to_num(selection[epoch], nan=-np.inf)
+        if epoch == 0:
+            self._best_selection = current
+            self._best_epoch = np.zeros(len(current), dtype=np.int64)
+            self._best_outputs = logits.clone()
+            return
+        improved = current > self._best_selection
+        self._best_selection = np.where(improved, current, self._best_selection)
+        self._best_epoch = np.where(improved, epoch, self._best_epoch)
+        mask = torch.as_tensor(improved, device=logits.device)
+        self._best_outputs = torch.where(mask, logits, self._best_outputs)
