@@ -1,5 +1,4 @@
 # Config loading and checking, wildcard constraints, and the functions that list targets.
-import os
 import sys
 from pathlib import Path
 
@@ -8,12 +7,9 @@ from snakemake.utils import min_version, validate
 min_version("9.0")
 
 REPO_ROOT = Path(workflow.basedir)
-# The library lives in this repository; make it importable in every job (local, conda
-# environment or SLURM) without installing it.
+# The library lives in this repository: importable here without installing it (rule
+# scripts do the same through snakemake.scriptdir, whatever environment runs them).
 sys.path.insert(0, str(REPO_ROOT))
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p
-)
 
 from eobench.config import check_config
 from eobench.errors import EobenchError
@@ -37,6 +33,10 @@ wildcard_constraints:
     encoder=r"[A-Za-z0-9_-]+",
     aggregation="pre|post|none",
     protocol="neuco|strict",
+
+
+def dataset_config(wildcards):
+    return config["datasets"][wildcards.dataset]
 
 
 def aggregations_of(encoder):
@@ -64,6 +64,15 @@ def table_targets():
         targets += [f"{stem}/leaderboard.{ext}" for ext in ("md", "tex")]
         scores = f"results/scores/{DATASET}/{protocol}"
         targets += [f"{scores}/leaderboard.csv", f"{scores}/leaderboard.json"]
+        targets += [
+            f"{scores}/{name}.csv"
+            for name in (
+                "intervals",
+                "paired_tests",
+                "task_weights",
+                "leaderboard_companion",
+            )
+        ]
     return targets
 
 

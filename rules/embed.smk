@@ -7,18 +7,18 @@ rule extract_embeddings:
         samples="results/data/{dataset}/samples.parquet",
     output:
         "results/embeddings/{dataset}/{encoder}/{aggregation}.parquet",
+    log:
+        "results/logs/extract_embeddings/{dataset}/{encoder}/{aggregation}.log",
+    conda:
+        "../envs/torch.yaml"
+    threads: 2
+    resources:
+        gpu=GPUS,
     params:
         encoder=lambda wildcards: config["encoders"][wildcards.encoder],
         embedding_dim=config["embedding_dim"],
         seed=config["seed"],
         extraction=config["extraction"],
-    threads: 2
-    resources:
-        gpu=GPUS,
-    log:
-        "results/logs/extract_embeddings/{dataset}/{encoder}/{aggregation}.log",
-    conda:
-        "../envs/torch.yaml"
     script:
         "../scripts/extract_embeddings.py"
 
@@ -29,11 +29,11 @@ rule export_submission:
         "results/embeddings/{dataset}/{encoder}/{aggregation}.parquet",
     output:
         "results/submissions/{dataset}/{encoder}__{aggregation}.csv",
-    params:
-        embedding_dim=config["embedding_dim"],
     log:
         "results/logs/export_submission/{dataset}/{encoder}__{aggregation}.log",
     conda:
         "../envs/data.yaml"
+    params:
+        embedding_dim=config["embedding_dim"],
     script:
         "../scripts/export_submission.py"

@@ -8,12 +8,12 @@ rule figure_radar:
     output:
         pdf="results/figures/{dataset}/{protocol}/radar.pdf",
         png="results/figures/{dataset}/{protocol}/radar.png",
-    params:
-        settings=config["figures"]["radar"],
     log:
         "results/logs/figure_radar/{dataset}/{protocol}.log",
     conda:
         "../envs/plots.yaml"
+    params:
+        settings=config["figures"]["radar"],
     script:
         "../scripts/figure_radar.py"
 
@@ -25,11 +25,11 @@ rule figure_q_per_task:
     output:
         pdf="results/figures/{dataset}/{protocol}/q_per_task.pdf",
         png="results/figures/{dataset}/{protocol}/q_per_task.png",
-    params:
-        settings=config["figures"]["q_per_task"],
     log:
         "results/logs/figure_q_per_task/{dataset}/{protocol}.log",
     conda:
         "../envs/plots.yaml"
+    params:
+        settings=config["figures"]["q_per_task"],
     script:
         "../scripts/figure_q_per_task.py"

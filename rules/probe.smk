@@ -8,17 +8,17 @@ rule probe_embeddings:
     output:
         scores="results/probes/{dataset}/{protocol}/{encoder}/{aggregation}/scores.parquet",
         history="results/probes/{dataset}/{protocol}/{encoder}/{aggregation}/history.parquet",
+    log:
+        "results/logs/probe_embeddings/{dataset}/{protocol}/{encoder}/{aggregation}.log",
+    conda:
+        "../envs/torch.yaml"
+    threads: 2
+    resources:
+        gpu=GPUS,
     params:
         probe=config["probe"],
         tasks=config["tasks"],
         embedding_dim=config["embedding_dim"],
         seed=config["seed"],
-    threads: 2
-    resources:
-        gpu=GPUS,
-    log:
-        "results/logs/probe_embeddings/{dataset}/{protocol}/{encoder}/{aggregation}.log",
-    conda:
-        "../envs/torch.yaml"
     script:
         "../scripts/probe_embeddings.py"

@@ -11,12 +11,12 @@ rule table_task_scores:
         csv="results/tables/{dataset}/{protocol}/task_scores.csv",
         md="results/tables/{dataset}/{protocol}/task_scores.md",
         tex="results/tables/{dataset}/{protocol}/task_scores.tex",
-    params:
-        settings=config["tables"]["task_scores"],
     log:
         "results/logs/table_task_scores/{dataset}/{protocol}.log",
     conda:
         "../envs/plots.yaml"
+    params:
+        settings=config["tables"]["task_scores"],
     script:
         "../scripts/table_task_scores.py"
 
@@ -30,11 +30,11 @@ rule table_leaderboard:
     output:
         md="results/tables/{dataset}/{protocol}/leaderboard.md",
         tex="results/tables/{dataset}/{protocol}/leaderboard.tex",
-    params:
-        settings=config["tables"]["leaderboard"],
     log:
         "results/logs/table_leaderboard/{dataset}/{protocol}.log",
     conda:
         "../envs/plots.yaml"
+    params:
+        settings=config["tables"]["leaderboard"],
     script:
         "../scripts/table_leaderboard.py"

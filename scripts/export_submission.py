@@ -1,5 +1,10 @@
 """Rule export_submission: write an embedding table as the challenge submission CSV."""
 
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # this repository's eobench
+
 from eobench.workflow import run
 
 

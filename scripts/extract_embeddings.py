@@ -1,10 +1,16 @@
 """Rule extract_embeddings: one embedding table per (dataset, encoder, aggregation)."""
 
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # this repository's eobench
+
 from eobench.workflow import run
 
 
 def main(smk):
     import pandas as pd
+
     from eobench.encoders.extract import extract_embeddings
 
     samples = pd.read_parquet(smk.input.samples)

@@ -1,5 +1,10 @@
 """Rule figure_q_per_task: Q per task per method with the task weights (paper Fig. 3)."""
 
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # this repository's eobench
+
 from eobench.workflow import run
 
 

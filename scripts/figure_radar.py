@@ -1,5 +1,10 @@
 """Rule figure_radar: per-task scores clipped at 0 on a radar plot (paper Fig. 4)."""
 
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # this repository's eobench
+
 from eobench.workflow import run
 
 

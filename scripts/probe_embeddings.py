@@ -1,5 +1,10 @@
 """Rule probe_embeddings: K linear probes per task on one embedding table."""
 
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # this repository's eobench
+
 from eobench.workflow import run
 
 

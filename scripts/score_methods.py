@@ -1,5 +1,10 @@
 """Rule score_methods: Q per task, weights, ranks and the leaderboard of all methods."""
 
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # this repository's eobench
+
 from eobench.workflow import run
 
 

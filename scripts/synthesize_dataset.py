@@ -1,5 +1,10 @@
 """Rule synthesize_dataset: build the embedded synthetic dataset."""
 
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # this repository's eobench
+
 from eobench.workflow import run
 
 

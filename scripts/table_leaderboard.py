@@ -1,5 +1,10 @@
 """Rule table_leaderboard: the aggregated leaderboard with task weights."""
 
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # this repository's eobench
+
 from eobench.workflow import run
 
 

@@ -1,5 +1,10 @@
 """Rule table_task_scores: per-task scores of every method (paper Table 4)."""
 
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # this repository's eobench
+
 from eobench.workflow import run
 
 
