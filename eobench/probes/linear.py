@@ -169,9 +169,8 @@ def probe_task(
     x = torch.as_tensor(np.ascontiguousarray(embeddings, dtype=np.float32), device=device)
     y = torch.as_tensor(np.asarray(labels, dtype=np.float32), device=device)
     w0, b0 = initial_weights(seed, splits.k, x.shape[1])
-    engine = _BatchedLinearProbes(
-        x, y, task_type, splits, settings, torch.as_tensor(w0), torch.as_tensor(b0)
-    )
+    head = LinearHead(torch.as_tensor(w0, device=device), torch.as_tensor(b0, device=device))
+    engine = _BatchedProbes(x, y, task_type, splits, settings, head)
     if settings.minibatches == "per_split":
         schedule = engine.per_split_schedule(epoch_permutations(seed, splits, settings.epochs))
     else:
@@ -179,10 +178,59 @@ def probe_task(
     return engine.run(schedule)
 
 
-class _BatchedLinearProbes:
-    """K linear probes trained as one ``[K, N]`` matrix with closed-form gradients."""
+class LinearHead:
+    """K linear probes as one ``[K, N]`` matrix, with closed-form gradients (no autograd)."""
 
-    def __init__(self, x, y, task_type, splits: Splits, settings: ProbeSettings, w0, b0):
+    def __init__(self, weights: torch.Tensor, bias: torch.Tensor) -> None:
+        self.weights = weights  # [K, N]
+        self.bias = bias  # [K]
+
+    @property
+    def parameters(self) -> list[torch.Tensor]:
+        return [self.weights, self.bias]
+
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        """Outputs ``[n, K]`` of every split's probe for the same rows ``x`` ``[n, N]``."""
+        return x @ self.weights.T + self.bias
+
+    def loss_and_gradients(self, xb, member, target, dloss_fn):
+        """Per-split mean loss and gradients; ``xb`` is ``[B, N]`` (shared) or ``[K, B, N]``."""
+        if xb.ndim == 2:
+            logits = self.logits(xb)  # [B, K]
+        else:
+            logits = torch.bmm(xb, self.weights[:, :, None])[..., 0].T + self.bias
+        loss, dloss = dloss_fn(logits, target)
+        upstream = dloss * member  # member already holds 1 / count
+        if xb.ndim == 2:
+            grad_w = upstream.T @ xb  # [K, N]
+        else:
+            grad_w = torch.bmm(upstream.T[:, None, :], xb)[:, 0, :]
+        return (loss * member).sum(0), [grad_w, upstream.sum(0)]
+
+
+def loss_with_derivative(task_type: str):
+    """Element-wise loss and its derivative in the logits: MSE, or BCE with logits."""
+    if task_type == "cls":
+
+        def bce(logits, target):
+            return (
+                torch.nn.functional.softplus(logits) - target * logits,
+                torch.sigmoid(logits) - target,
+            )
+
+        return bce
+
+    def squared(logits, target):
+        residual = logits - target
+        return residual**2, 2 * residual
+
+    return squared
+
+
+class _BatchedProbes:
+    """K probes (a head) trained together over one minibatch schedule with AdamW."""
+
+    def __init__(self, x, y, task_type, splits: Splits, settings: ProbeSettings, head):
         self.x, self.y = x, y
         self.task_type = task_type
         self.settings = settings
@@ -195,8 +243,8 @@ class _BatchedLinearProbes:
             if splits.validation is None
             else torch.as_tensor(splits.validation.T, device=device)
         )
-        self.weights = w0.to(device).clone()  # [K, N]
-        self.bias = b0.to(device).clone()  # [K]
+        self.head = head
+        self.loss_fn = loss_with_derivative(task_type)
         self.metric = METRICS[task_type]
 
     # -- minibatch schedules: each yields (epoch, rows) with rows [B] or [K, B] -------------
@@ -223,46 +271,26 @@ class _BatchedLinearProbes:
 
     # -- training ------------------------------------------------------------------------
 
-    def _loss_gradient(self, rows: torch.Tensor):
-        """Per-split mean loss and its gradients for one step."""
-        is_cls = self.task_type == "cls"
+    def _loss_gradients(self, rows: torch.Tensor):
+        """Per-split mean loss and the gradients of the head's parameters for one step."""
         if rows.ndim == 1:  # shared rows, each split keeps its own training rows
             xb = self.x[rows]  # [B, N]
-            logits = xb @ self.weights.T + self.bias  # [B, K]
             member = self.fit_mask[rows].to(xb.dtype)  # [B, K]
             target = self.y[rows][:, None]
         else:  # one block of rows per split
             xb = self.x[rows]  # [K, B, N]
-            logits = torch.bmm(xb, self.weights[:, :, None])[..., 0].T + self.bias  # [B, K]
-            member = torch.ones_like(logits)
+            member = torch.ones(rows.shape[1], rows.shape[0], dtype=xb.dtype, device=xb.device)
             target = self.y[rows].T  # [B, K]
-        # A split with no row in this step gets a zero gradient (shared schedule only,
-        # and only when B is tiny relative to the test part).
-        count = member.sum(0).clamp_min(1)
-        if is_cls:
-            loss = torch.nn.functional.softplus(logits) - target * logits
-            dloss = torch.sigmoid(logits) - target
-        else:
-            residual = logits - target
-            loss = residual**2
-            dloss = 2 * residual
-        scale = member / count  # mean over the split's rows
-        upstream = dloss * scale  # [B, K]
-        if rows.ndim == 1:
-            grad_w = upstream.T @ xb  # [K, N]
-        else:
-            grad_w = torch.bmm(upstream.T[:, None, :], xb)[:, 0, :]
-        grad_b = upstream.sum(0)
-        return (loss * scale).sum(0), grad_w, grad_b
+        # Mean over each split's rows. A split with no row in this step gets a zero
+        # gradient (shared schedule only, when B is tiny relative to the test part).
+        member = member / member.sum(0).clamp_min(1)
+        return self.head.loss_and_gradients(xb, member, target, self.loss_fn)
 
     def run(self, schedule) -> ProbeResult:
         s = self.settings
         epochs, k = s.epochs, self.splits.k
         beta1, beta2 = ADAM_BETAS
-        state = {
-            "w": (self.weights, torch.zeros_like(self.weights), torch.zeros_like(self.weights)),
-            "b": (self.bias, torch.zeros_like(self.bias), torch.zeros_like(self.bias)),
-        }
+        moments = [(torch.zeros_like(p), torch.zeros_like(p)) for p in self.head.parameters]
         test_history = np.full((epochs, k), np.nan)
         validation_history = None if self.validation_mask is None else test_history.copy()
         train_loss = np.zeros((epochs, k))
@@ -276,7 +304,7 @@ class _BatchedLinearProbes:
                 self._evaluate(current_epoch, test_history, validation_history)
                 epoch_loss.zero_()
                 current_epoch = epoch
-            loss, grad_w, grad_b = self._loss_gradient(rows)
+            loss, gradients = self._loss_gradients(rows)
             epoch_loss += loss
             steps_in_epoch[epoch] += 1
             step += 1
@@ -284,8 +312,9 @@ class _BatchedLinearProbes:
             bias_correction1 = 1 - beta1**step
             bias_correction2_sqrt = math.sqrt(1 - beta2**step)
             step_size = s.learning_rate / bias_correction1
-            for key, grad in (("w", grad_w), ("b", grad_b)):
-                param, exp_avg, exp_avg_sq = state[key]
+            for param, grad, (exp_avg, exp_avg_sq) in zip(
+                self.head.parameters, gradients, moments, strict=True
+            ):
                 param.mul_(1 - s.learning_rate * s.weight_decay)
                 exp_avg.lerp_(grad, 1 - beta1)
                 exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
@@ -314,7 +343,7 @@ class _BatchedLinearProbes:
     @torch.no_grad()
     def _evaluate(self, epoch, test_history, validation_history) -> None:
         """Score every split after ``epoch``; keep the outputs of each split's best epoch."""
-        logits = self.x @ self.weights.T + self.bias  # [n, K]
+        logits = self.head.logits(self.x)  # [n, K]
         test_history[epoch] = self.metric(logits, self.y, self.test_mask).cpu().numpy()
         selection = test_history
         if validation_history is not None:
