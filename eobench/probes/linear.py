@@ -60,8 +60,11 @@ class ProbeSettings:
     split_seed: int = 42
     seed: int = 42
     device: str = "auto"
+    #: Widths of the hidden layers of an MLP probe; empty for the linear probe.
+    hidden_layers: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "hidden_layers", tuple(int(h) for h in self.hidden_layers))
         if self.protocol not in PROTOCOLS:
             raise ValueError(f"protocol must be one of {PROTOCOLS}, got {self.protocol!r}")
         if self.minibatches not in MINIBATCH_SCHEDULES:
@@ -168,8 +171,13 @@ def probe_task(
     device = resolve_device(settings.device)
     x = torch.as_tensor(np.ascontiguousarray(embeddings, dtype=np.float32), device=device)
     y = torch.as_tensor(np.asarray(labels, dtype=np.float32), device=device)
-    w0, b0 = initial_weights(seed, splits.k, x.shape[1])
-    head = LinearHead(torch.as_tensor(w0, device=device), torch.as_tensor(b0, device=device))
+    if settings.hidden_layers:
+        from eobench.probes.mlp import MLPHead
+
+        head = MLPHead.initial(seed, splits.k, x.shape[1], settings.hidden_layers, device)
+    else:
+        w0, b0 = initial_weights(seed, splits.k, x.shape[1])
+        head = LinearHead(torch.as_tensor(w0, device=device), torch.as_tensor(b0, device=device))
     engine = _BatchedProbes(x, y, task_type, splits, settings, head)
     if settings.minibatches == "per_split":
         schedule = engine.per_split_schedule(epoch_permutations(seed, splits, settings.epochs))
@@ -312,14 +320,15 @@ class _BatchedProbes:
             bias_correction1 = 1 - beta1**step
             bias_correction2_sqrt = math.sqrt(1 - beta2**step)
             step_size = s.learning_rate / bias_correction1
-            for param, grad, (exp_avg, exp_avg_sq) in zip(
-                self.head.parameters, gradients, moments, strict=True
-            ):
-                param.mul_(1 - s.learning_rate * s.weight_decay)
-                exp_avg.lerp_(grad, 1 - beta1)
-                exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-                denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(ADAM_EPS)
-                param.addcdiv_(exp_avg, denom, value=-step_size)
+            with torch.no_grad():
+                for param, grad, (exp_avg, exp_avg_sq) in zip(
+                    self.head.parameters, gradients, moments, strict=True
+                ):
+                    param.mul_(1 - s.learning_rate * s.weight_decay)
+                    exp_avg.lerp_(grad, 1 - beta1)
+                    exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+                    denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(ADAM_EPS)
+                    param.addcdiv_(exp_avg, denom, value=-step_size)
         train_loss[current_epoch] = (epoch_loss / max(steps_in_epoch[current_epoch], 1)).cpu()
         self._evaluate(current_epoch, test_history, validation_history)
 
