@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from eobench.data.store import CubeStore
 from eobench.encoders.extract import extract_embeddings
 from eobench.probes.evaluate import evaluate_embeddings
 from eobench.probes.linear import ProbeSettings
@@ -53,6 +54,7 @@ def default_mean_q(tmp_path_factory):
         scores["method"] = name
         frames.append(scores)
     summary = summarise_tasks(pd.concat(frames, ignore_index=True))
+    summary.attrs["tasks"] = CubeStore(cubes).attrs["tasks"]
     return summary, summary.groupby("method")["q"].mean()
 
 
@@ -75,3 +77,13 @@ def test_random_tasks_are_not_learnable_by_any_encoder(default_mean_q):
     random_reg = summary.query("task == 'random_reg'")["mean_score"]
     assert (random_reg < 0.05).all()
     assert np.isfinite(summary["q"]).all()
+
+
+@pytest.mark.slow
+def test_oracle_reaches_the_known_ceiling_of_every_regression_task(default_mean_q):
+    summary, _ = default_mean_q
+    oracle = summary.query("method == 'oracle' and task_type == 'regr'").set_index("task")
+    for task, row in oracle.iterrows():
+        ceiling = summary.attrs["tasks"][task]["ceiling_r2"]
+        # Within 0.1 below the ceiling; test-set epoch selection may overshoot a little.
+        assert ceiling - 0.1 <= row["mean_score"] <= ceiling + 0.05, task

@@ -346,27 +346,31 @@ def test_pca_streaming_moments_match_numpy():
 # --- oracle --------------------------------------------------------------------------
 
 
-def test_oracle_recovers_standardised_latents(store):
+def test_oracle_repeats_min_max_scaled_latents(store):
     latents = store.read("latents").astype(np.float64)
-    standardised = (latents - latents.mean(axis=0)) / latents.std(axis=0)
+    scaled = (latents - latents.min(axis=0)) / np.ptp(latents, axis=0)
     outputs = {
         aggregation: embed(build_encoder({"type": "oracle"}, 16, 0), store, aggregation)
         for aggregation in ("pre", "post", "none")
     }
-    np.testing.assert_allclose(outputs["pre"][:, :5], standardised, rtol=1e-5, atol=1e-6)
-    assert np.all(outputs["pre"][:, 5:] == 0)
+    # 5 latents repeated over 16 columns: 0..4, 0..4, 0..4, 0.
+    np.testing.assert_allclose(outputs["pre"][:, :5], scaled, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(outputs["pre"][:, 5:10], outputs["pre"][:, :5])
+    np.testing.assert_array_equal(outputs["pre"][:, 15], outputs["pre"][:, 0])
+    assert outputs["pre"].min() == 0 and outputs["pre"].max() == 1
     np.testing.assert_array_equal(outputs["pre"], outputs["post"])
     np.testing.assert_array_equal(outputs["pre"], outputs["none"])
 
 
 def test_oracle_projects_when_latents_outnumber_columns(store):
     latents = store.read("latents").astype(np.float64)
-    standardised = (latents - latents.mean(axis=0)) / latents.std(axis=0)
     encoder = build_encoder({"type": "oracle"}, 3, 4)
     ours = embed(encoder, store, "pre")
     projection = encoder.projection_
     np.testing.assert_allclose(projection.T @ projection, np.eye(3), atol=1e-12)
-    np.testing.assert_allclose(ours, standardised @ projection, rtol=1e-5, atol=1e-6)
+    projected = latents @ projection
+    expected = (projected - projected.min(axis=0)) / np.ptp(projected, axis=0)
+    np.testing.assert_allclose(ours, expected, rtol=1e-5, atol=1e-6)
     other = build_encoder({"type": "oracle"}, 3, 5)
     other.fit(store, np.arange(8), "pre")
     assert not np.allclose(other.projection_, projection)
