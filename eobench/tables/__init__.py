@@ -1,0 +1,1 @@
+"""Tables of the paper, rendered from tidy score tables with jinja2 templates."""
