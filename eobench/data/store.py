@@ -69,8 +69,16 @@ class CubeStoreWriter:
         )
         array.attrs.update(attrs or {})
 
-    def write(self, index: int, arrays: dict[str, np.ndarray]) -> None:
-        """Write one sample's arrays (name -> per-sample array) at row ``index``."""
+    def update_attrs(self, attrs: dict[str, Any]) -> None:
+        """Add group attributes known only after the samples are written."""
+        assert self._group is not None, "use CubeStoreWriter as a context manager"
+        self._group.attrs.update(attrs)
+
+    def write(self, index: int | slice, arrays: dict[str, np.ndarray]) -> None:
+        """Write arrays at row ``index``: one sample, or a slice of consecutive samples.
+
+        Writing a few samples per call halves zarr's per-call overhead.
+        """
         assert self._group is not None, "use CubeStoreWriter as a context manager"
         for name, value in arrays.items():
             self._group[name][index] = value
