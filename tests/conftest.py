@@ -1,6 +1,8 @@
 """Shared fixtures and paths."""
 
 import os
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -18,3 +20,50 @@ def shared_real_dir() -> Path:
 @pytest.fixture
 def repo() -> Path:
     return REPO
+
+
+WORKFLOW_PARTS = [
+    "Snakefile",
+    "rules",
+    "scripts",
+    "config",
+    "envs",
+    "profiles",
+    "report",
+    "eobench",
+    "tests/configs",
+]
+TINY = "tests/configs/tiny.yaml"
+
+
+def copy_workflow(destination: Path) -> Path:
+    """A copy of the workflow, so test runs never write into the checkout."""
+    for part in WORKFLOW_PARTS:
+        source = REPO / part
+        target = destination / part
+        if source.is_dir():
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    return destination
+
+
+def snakemake(workdir: Path, *args: str, timeout: float | None = None):
+    """Run Snakemake in ``workdir`` with this interpreter; return the completed process."""
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", *args],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """The tiny configuration run locally through the whole DAG, once per test session."""
+    workdir = copy_workflow(tmp_path_factory.mktemp("workflow"))
+    result = snakemake(workdir, "all", "--cores", "2", "--configfile", TINY)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return workdir, result

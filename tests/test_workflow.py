@@ -2,48 +2,13 @@
 
 import json
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import snakemake
 
-WORKFLOW_PARTS = [
-    "Snakefile",
-    "rules",
-    "scripts",
-    "config",
-    "envs",
-    "profiles",
-    "report",
-    "eobench",
-    "tests/configs",
-]
 TINY = "tests/configs/tiny.yaml"
-
-
-def copy_workflow(repo: Path, destination: Path) -> Path:
-    """A copy of the workflow, so runs never write into the checkout."""
-    for part in WORKFLOW_PARTS:
-        source = repo / part
-        target = destination / part
-        if source.is_dir():
-            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
-    return destination
-
-
-def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "snakemake", *args],
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-    )
 
 
 def planned_jobs(workdir: Path, *overlays: str) -> dict[str, int]:
@@ -60,15 +25,6 @@ def planned_jobs(workdir: Path, *overlays: str) -> dict[str, int]:
         if in_stats and match and match.group(1) != "total":
             jobs[match.group(1)] = int(match.group(2))
     return jobs
-
-
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    repo = Path(__file__).resolve().parents[1]
-    workdir = copy_workflow(repo, tmp_path_factory.mktemp("workflow"))
-    result = snakemake(workdir, "all", "--cores", "2", "--configfile", TINY)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return workdir, result
 
 
 @pytest.mark.slow
