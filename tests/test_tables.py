@@ -1,24 +1,59 @@
-"""Table rendering: content, bold maxima, LaTeX escaping and structure, provenance."""
+"""Table rendering: content, bold maxima, round trips, LaTeX escaping and structure, provenance."""
 
+import json
 import re
+import shutil
+import subprocess
 
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import rankdata
 
-from eobench.tables.render import latex_escape, render_leaderboard, render_task_scores
+from eobench.errors import EobenchError
+from eobench.tables.render import (
+    latex_escape,
+    markdown_escape,
+    render_leaderboard,
+    render_task_scores,
+)
 
-TASKS = ["biomass_mean", "crops", "random_reg"]
+#: The 11 tasks of the challenge, in the order the scoring stage writes them.
+TASKS = {
+    "biomass_mean": "regr",
+    "biomass_std": "regr",
+    "crops": "cls",
+    "landcover_agriculture": "regr",
+    "landcover_forest": "regr",
+    "clouds_reg": "regr",
+    "heatisland_mean": "regr",
+    "heatisland_std": "regr",
+    "nodata": "regr",
+    "random_reg": "regr",
+    "random_cls": "cls",
+}
+ENCODERS = {"averaging": 0.45, "random": -0.3, "rcf": 0.5, "pca": 0.55, "oracle": 0.9}
+PROVENANCE = {
+    "code_version": "eobench 9.9.9 test-commit",
+    "settings": {"decimals": 2, "note": "a-->b"},
+}
 
 
-@pytest.fixture
-def task_scores():
-    rng = np.random.default_rng(0)
+def neuco_task_scores(seed: int = 0) -> pd.DataFrame:
+    """A task score table shaped like the scoring stage's: 5 encoders x 2 aggregations x
+    11 tasks, Q = 100 * 0.02 * mean / (std + 0.02), weights = std of Q over methods."""
+    rng = np.random.default_rng(seed)
     rows = []
-    for encoder in ("rcf", "random"):
+    for encoder, skill in ENCODERS.items():
         for aggregation in ("pre", "post"):
-            for task in TASKS:
-                kind = "cls" if task == "crops" else "regr"
+            for task, kind in TASKS.items():
+                if task.startswith("random"):  # no signal: R² near 0, F1 near chance
+                    mean = rng.normal(-0.05, 0.04) if kind == "regr" else rng.uniform(0.45, 0.55)
+                elif kind == "cls":
+                    mean = float(np.clip(0.5 + 0.45 * skill + rng.normal(0, 0.05), 0, 1))
+                else:
+                    mean = min(skill - 0.3 * (aggregation == "pre") + rng.normal(0, 0.2), 0.98)
+                std = rng.uniform(0.01, 0.3)
                 rows.append(
                     {
                         "method": f"{encoder}/{aggregation}",
@@ -27,19 +62,30 @@ def task_scores():
                         "task": task,
                         "task_type": kind,
                         "metric": "f1" if kind == "cls" else "r2",
-                        "mean_score": rng.uniform(-0.5, 0.9),
-                        "std_score": rng.uniform(0, 0.2),
+                        "mean_score": mean,
+                        "std_score": std,
                         "n_splits": 10,
-                        "q": rng.normal(),
-                        "weight": 1 / 3,
+                        "q": 100 * 0.02 * mean / (std + 0.02),
                     }
                 )
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    spread = frame.pivot(index="method", columns="task", values="q").std(ddof=1)
+    frame["weight"] = frame["task"].map(spread / spread.sum())
+    return frame
 
 
-def render(task_scores, tmp_path, repo, settings=None):
-    out = {ext: tmp_path / f"table.{ext}" for ext in ("csv", "md", "tex")}
-    templates = repo / "report" / "templates"
+@pytest.fixture
+def task_scores():
+    return neuco_task_scores()
+
+
+@pytest.fixture
+def templates(repo):
+    return repo / "report" / "templates"
+
+
+def render(task_scores, tmp_path, templates, settings=None):
+    out = {ext: tmp_path / f"task_scores.{ext}" for ext in ("csv", "md", "tex")}
     render_task_scores(
         task_scores,
         out["csv"],
@@ -48,71 +94,266 @@ def render(task_scores, tmp_path, repo, settings=None):
         templates / "task_scores.md.j2",
         templates / "task_scores.tex.j2",
         settings,
-        {"code_version": "eobench test"},
+        PROVENANCE,
     )
     return out
 
 
-def test_markdown_has_a_row_per_method_and_bold_column_maxima(task_scores, tmp_path, repo):
-    out = render(task_scores, tmp_path, repo)
-    lines = [line for line in out["md"].read_text().splitlines() if line.startswith("| ")]
-    header, body = lines[0], lines[1:]
-    assert len(body) == 4
-    assert header.count("|") == 2 + len(TASKS) + 1
-    for column, task in enumerate(TASKS, start=3):
-        cells = [row.split("|")[column].strip() for row in body]
-        bold = [i for i, cell in enumerate(cells) if cell.startswith("**")]
-        means = task_scores[task_scores["task"] == task]["mean_score"].to_numpy()
-        assert bold == [int(np.argmax(means))]
-    assert "eobench test" in out["md"].read_text()
+def markdown_rows(text: str) -> list[list[str]]:
+    """The cells of every row of the first Markdown table in ``text``."""
+    rows = [line for line in text.splitlines() if line.startswith("|")]
+    return [[cell.strip() for cell in row.strip().strip("|").split("|")] for row in rows]
 
 
-def test_csv_round_trips_the_numbers(task_scores, tmp_path, repo):
-    out = render(task_scores, tmp_path, repo)
-    wide = pd.read_csv(out["csv"]).set_index("method")
+def provenance_comment(text: str, pattern: str) -> dict:
+    """The JSON provenance of a ``<!-- eobench provenance: ... -->`` or ``% ...`` footer."""
+    match = re.search(pattern, text)
+    assert match, "no provenance footer"
+    return json.loads(match.group(1))
+
+
+def test_markdown_has_a_row_per_method_a_column_per_task_and_bold_maxima(
+    task_scores, tmp_path, templates
+):
+    text = render(task_scores, tmp_path, templates)["md"].read_text()
+    header, rule, *body = markdown_rows(text)
+    methods = list(dict.fromkeys(task_scores["method"]))
+    assert len(body) == len(methods) == 10
+    assert header[:2] == ["encoder", "aggregation"]
+    assert [cell.split(" (")[0] for cell in header[2:]] == list(TASKS)
+    assert header[2 + list(TASKS).index("crops")] == "crops (F1)"
+    assert all(len(row) == 2 + len(TASKS) for row in [rule, *body])
+    for column, task in enumerate(TASKS, start=2):
+        means = task_scores[task_scores["task"] == task].set_index("method")["mean_score"]
+        cells = [row[column] for row in body]
+        bold = [methods[i] for i, cell in enumerate(cells) if cell.startswith("**")]
+        assert bold == [means.idxmax()], task
+        row = methods.index(means.idxmax())
+        std = task_scores.set_index(["method", "task"]).loc[(means.idxmax(), task), "std_score"]
+        assert cells[row] == f"**{means.max():.2f} ± {std:.2f}**"
+
+
+def test_cells_that_print_equal_to_the_maximum_are_all_bold(task_scores, tmp_path, templates):
+    tied = task_scores.copy()
+    crops = tied["task"] == "crops"
+    best = tied.loc[crops, "mean_score"].max()
+    tied.loc[crops & (tied["method"] == "random/pre"), "mean_score"] = best - 1e-4
+    body = markdown_rows(render(tied, tmp_path, templates)["md"].read_text())[2:]
+    column = 2 + list(TASKS).index("crops")
+    assert sum(row[column].startswith("**") for row in body) == 2
+
+
+def test_csv_round_trips_the_numbers(task_scores, tmp_path, templates):
+    wide = pd.read_csv(render(task_scores, tmp_path, templates)["csv"])
+    expected = ["method", "encoder", "aggregation"] + [
+        f"{task}_{stat}" for task in TASKS for stat in ("mean", "std")
+    ]
+    assert list(wide.columns) == expected
+    wide = wide.set_index("method")
     for row in task_scores.itertuples():
-        assert wide.loc[row.method, f"{row.task}_mean"] == pytest.approx(row.mean_score)
-        assert wide.loc[row.method, f"{row.task}_std"] == pytest.approx(row.std_score)
+        assert wide.loc[row.method, f"{row.task}_mean"] == pytest.approx(row.mean_score, 1e-12)
+        assert wide.loc[row.method, f"{row.task}_std"] == pytest.approx(row.std_score, 1e-12)
+        assert wide.loc[row.method, "encoder"] == row.encoder
 
 
-def test_latex_is_escaped_and_balanced(task_scores, tmp_path, repo):
-    tex = render(task_scores, tmp_path, repo, {"decimals": 3})["tex"].read_text()
-    assert r"biomass\_mean" in tex and "biomass_mean" not in tex.replace(r"\_", "")
-    body = "\n".join(line for line in tex.splitlines() if not line.startswith("%"))
-    assert body.count("{") == body.count("}")
-    assert body.count(r"\begin{") == body.count(r"\end{")
-    rows = [line for line in body.splitlines() if line.endswith(r"\\") and " & " in line]
-    assert all(line.count("&") == 1 + len(TASKS) for line in rows)
+def test_missing_values_print_a_dash_and_no_false_bold(task_scores, tmp_path, templates):
+    holes = task_scores.copy()
+    nodata = holes["task"] == "nodata"
+    holes.loc[nodata & (holes["method"] == "rcf/pre"), "mean_score"] = np.nan
+    holes.loc[nodata & (holes["method"] == "pca/pre"), "std_score"] = np.nan
+    out = render(holes, tmp_path, templates)
+    methods = list(dict.fromkeys(holes["method"]))
+    body = markdown_rows(out["md"].read_text())[2:]
+    column = 2 + list(TASKS).index("nodata")
+    assert body[methods.index("rcf/pre")][column] == "–"
+    pca_mean = holes.loc[nodata & (holes["method"] == "pca/pre"), "mean_score"].item()
+    assert body[methods.index("pca/pre")][column].strip("*") == f"{pca_mean:.2f}"
+    assert sum(row[column].startswith("**") for row in body) == 1
+    for text in (out["tex"].read_text(), out["md"].read_text()):
+        assert not re.search(r"\bnan\b", text, re.IGNORECASE)
+
+
+def latex_body(tex: str) -> str:
+    """``tex`` without its comment lines."""
+    return "\n".join(line for line in tex.splitlines() if not line.lstrip().startswith("%"))
+
+
+def check_latex_structure(tex: str, n_columns: int) -> None:
+    """What pdflatex would reject: unbalanced braces or environments, ragged rows,
+    unescaped underscores, commands outside LaTeX, booktabs and graphicx."""
+    body = latex_body(tex)
+    unescaped = re.sub(r"\\[{}]", "", body)
+    depth = 0
+    for char in unescaped:
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        assert depth >= 0, "a closing brace without its opening"
+    assert depth == 0, "unbalanced braces"
+    stack = []
+    for kind, name in re.findall(r"\\(begin|end)\{(\w+\*?)\}", body):
+        if kind == "begin":
+            stack.append(name)
+        else:
+            assert stack and stack.pop() == name, f"\\end{{{name}}} does not close its \\begin"
+    assert not stack, f"unclosed environments {stack}"
+    spec = re.search(r"\\begin\{tabular\}\{([lcr]+)\}", body)
+    assert spec and len(spec.group(1)) == n_columns
+    tabular = body[body.index(r"\toprule") : body.index(r"\bottomrule")]
+    rows = [row for row in tabular.split(r"\\") if "&" in row]
+    assert rows and all(len(re.findall(r"(?<!\\)&", row)) == n_columns - 1 for row in rows)
+    text = re.sub(r"\$[^$]*\$|\\label\{[^}]*\}", "", body)  # "_" is fine in math and labels
+    assert not re.search(r"(?<!\\)_", text), "unescaped underscore"
+    assert body.count("$") % 2 == 0, "unbalanced math mode"
+    known = {
+        "begin", "end", "centering", "caption", "label", "resizebox", "linewidth",
+        "toprule", "midrule", "bottomrule", "rotatebox", "emph", "boldmath", "pm",
+        "_", "&", "%", "#", "{", "}", "$", "textbackslash", "textless", "textgreater",
+        "times", "leq", "geq", "textasciitilde", "textasciicircum",
+    }  # fmt: skip
+    used = set(re.findall(r"\\([A-Za-z]+|[^A-Za-z\\])", body.replace("\\\\", "")))
+    assert used <= known, f"unexpected commands {used - known}"
+
+
+def test_latex_escapes_underscores_and_is_well_formed(task_scores, tmp_path, templates):
+    tex = render(task_scores, tmp_path, templates, {"decimals": 3})["tex"].read_text()
+    check_latex_structure(tex, 2 + len(TASKS))
+    body = latex_body(tex)
+    assert r"\rotatebox{60}{landcover\_agriculture}" in body
+    assert re.search(r"^pca & post( & .*){11} \\\\$", body, re.MULTILINE)
     assert re.search(r"\$-?\d+\.\d{3} \\pm \d+\.\d{3}\$", body)
+    assert body.count(r"{\boldmath$") == len(TASKS)  # one best cell per task, no ties here
+    assert r"\usepackage{booktabs,graphicx}" in tex
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
+def test_latex_tables_compile(task_scores, tmp_path, templates):
+    render(task_scores, tmp_path, templates)
+    board = neuco_leaderboard(task_scores)
+    render_leaderboard(
+        board[0],
+        board[1],
+        tmp_path / "leaderboard.md",
+        tmp_path / "leaderboard.tex",
+        templates / "leaderboard.md.j2",
+        templates / "leaderboard.tex.j2",
+    )
+    (tmp_path / "main.tex").write_text(
+        "\\documentclass{article}\n\\usepackage{booktabs,graphicx}\n\\begin{document}\n"
+        "\\input{task_scores.tex}\n\\input{leaderboard.tex}\n\\end{document}\n"
+    )
+    result = subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "main.tex"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_provenance_is_a_footer_of_both_formats(task_scores, tmp_path, templates):
+    out = render(task_scores, tmp_path, templates)
+    md, tex = out["md"].read_text(), out["tex"].read_text()
+    assert provenance_comment(md, r"<!-- eobench provenance: (.*) -->\n$") == PROVENANCE
+    assert provenance_comment(tex, r"\n% eobench provenance: (.*)\n$") == PROVENANCE
+    # "-->" inside the provenance must not close the Markdown comment early.
+    assert md.count("-->") == 1
+
+
+def test_caption_and_label_reach_the_latex_escaped(task_scores, tmp_path, templates):
+    settings = {"caption": "Scores of rcf_post ± std, 50% & more", "label": "tab:my_scores"}
+    out = render(task_scores, tmp_path, templates, settings)
+    tex = out["tex"].read_text()
+    assert r"\caption{Scores of rcf\_post $\pm$ std, 50\% \& more}" in tex
+    assert r"\label{tab:my_scores}" in tex
+    assert "Table: Scores of rcf_post ± std, 50% & more" in out["md"].read_text()
+    check_latex_structure(tex, 2 + len(TASKS))
 
 
 def test_latex_escape():
-    assert latex_escape("a_b & 50% #1 {x}") == r"a\_b \& 50\% \#1 \{x\}"
+    assert latex_escape("a_b & 50% #1 {x} R² ± 1") == r"a\_b \& 50\% \#1 \{x\} R$^2$ $\pm$ 1"
+    assert latex_escape("C:\\path~") == r"C:\textbackslash{}path\textasciitilde{}"
+    assert markdown_escape("a|b") == r"a\|b"
 
 
-def test_unknown_setting_is_rejected(task_scores, tmp_path, repo):
-    with pytest.raises(ValueError, match="unknown setting 'colour'"):
-        render(task_scores, tmp_path, repo, {"colour": "red"})
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ({"colour": "red"}, r"tables\.task_scores: unknown setting 'colour'"),
+        ({"decimals": -1}, r"tables\.task_scores\.decimals: -1 is not a non-negative integer"),
+        ({"decimals": 2.5}, r"tables\.task_scores\.decimals"),
+        ({"label": "tab:a b"}, r"tables\.task_scores\.label"),
+        ({"caption": 3}, r"tables\.task_scores\.caption: 3 is not a string"),
+    ],
+)
+def test_bad_settings_are_rejected(task_scores, tmp_path, templates, settings, message):
+    with pytest.raises(ValueError, match=message):
+        render(task_scores, tmp_path, templates, settings)
+    assert not list(tmp_path.iterdir())  # nothing half-written
 
 
-def test_leaderboard_table_has_weights_row(tmp_path, repo):
-    board = pd.DataFrame(
-        {
-            "method": ["a/pre", "b/pre"],
-            "mean_q": [2.0, 1.0],
-            "weighted_score": [1.2, 1.8],
-            "aggregated_rank": [1, 2],
-            "t_1": [3.0, 1.0],
-            "t_2": [1.0, 1.0],
-        }
+def test_missing_column_names_it(task_scores, tmp_path, templates):
+    with pytest.raises(EobenchError, match=r"missing columns \['std_score'\]"):
+        render(task_scores.drop(columns="std_score"), tmp_path, templates)
+
+
+def neuco_leaderboard(task_scores: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    """The paper's rank-then-aggregate leaderboard, computed here with scipy and pandas."""
+    q = task_scores.pivot(index="method", columns="task", values="q")[list(TASKS)]
+    weights = task_scores.drop_duplicates("task").set_index("task")["weight"][list(TASKS)]
+    ranks = q.apply(lambda column: rankdata(-column, method="min"))
+    weighted = (ranks * weights).sum(axis=1)
+    board = q.assign(
+        mean_q=q.mean(axis=1),
+        weighted_score=weighted,
+        aggregated_rank=rankdata(weighted, method="min").astype(int),
     )
-    weights = pd.Series({"t_1": 0.75, "t_2": 0.25})
-    templates = repo / "report" / "templates"
-    md, tex = tmp_path / "l.md", tmp_path / "l.tex"
+    board = board.sort_values("weighted_score", kind="stable").reset_index()
+    return board[["method", "mean_q", "weighted_score", "aggregated_rank", *TASKS]], weights
+
+
+def test_leaderboard_has_every_method_in_order_and_a_weights_row(task_scores, tmp_path, templates):
+    board, weights = neuco_leaderboard(task_scores)
+    md, tex = tmp_path / "leaderboard.md", tmp_path / "leaderboard.tex"
     render_leaderboard(
-        board, weights, md, tex, templates / "leaderboard.md.j2", templates / "leaderboard.tex.j2"
+        board,
+        weights,
+        md,
+        tex,
+        templates / "leaderboard.md.j2",
+        templates / "leaderboard.tex.j2",
+        {"decimals": 1},
+        PROVENANCE,
     )
-    text = md.read_text()
-    assert "| 1 | a/pre | 2.00 | 1.20 | 3.00 | 1.00 |" in text
-    assert "*0.750*" in text and "*0.250*" in text
-    assert r"t\_1" in tex.read_text()
+    header, _, *body = markdown_rows(md.read_text())
+    assert header == ["rank", "method", "mean Q", "weighted score", *TASKS]
+    *rows, weight_row = body
+    assert [row[1] for row in rows] == list(board["method"])
+    for row, expected in zip(rows, board.itertuples(index=False), strict=True):
+        assert int(row[0]) == expected.aggregated_rank
+        assert float(row[2]) == pytest.approx(expected.mean_q, abs=0.05)
+        assert float(row[3]) == pytest.approx(expected.weighted_score, abs=0.05)
+        for task, cell in zip(TASKS, row[4:], strict=True):
+            assert float(cell) == pytest.approx(getattr(expected, task), abs=0.05)
+    assert weight_row[1] == "*task weight*"
+    shown = [float(cell.strip("*")) for cell in weight_row[4:]]
+    np.testing.assert_allclose(shown, weights.to_numpy(), atol=5e-4)
+    assert sum(shown) == pytest.approx(1, abs=0.01)
+    assert provenance_comment(md.read_text(), r"<!-- eobench provenance: (.*) -->") == PROVENANCE
+
+    text = tex.read_text()
+    check_latex_structure(text, 4 + len(TASKS))
+    assert r"\rotatebox{60}{random\_cls}" in text
+    assert provenance_comment(text, r"% eobench provenance: (.*)\n$") == PROVENANCE
+
+
+def test_leaderboard_missing_task_column_names_it(task_scores, tmp_path, templates):
+    board, weights = neuco_leaderboard(task_scores)
+    with pytest.raises(EobenchError, match=r"missing columns \['nodata'\]"):
+        render_leaderboard(
+            board.drop(columns="nodata"),
+            weights,
+            tmp_path / "l.md",
+            tmp_path / "l.tex",
+            templates / "leaderboard.md.j2",
+            templates / "leaderboard.tex.j2",
+        )

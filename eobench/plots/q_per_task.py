@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from eobench.plots.style import AGGREGATION_STYLE, encoder_colours, save_figure, task_label
+from eobench.plots.style import check_task_scores, method_styles, save_figure, task_label
 from eobench.tables.render import checked_settings
 
-DEFAULTS = {
-    "width": 11.0,
-    "height": 6.5,
-    "dpi": 200,
-    "title": "Quality score Q per task (top) and task weights (bottom)",
-    "show_weights": True,
+#: key -> (default, kind); see :func:`eobench.tables.render.checked_settings`.
+SETTINGS = {
+    "width": (11.0, "positive"),
+    "height": (6.5, "positive"),
+    "dpi": (200, "positive_int"),
+    "title": ("Quality score Q per task and method", "text"),
+    "show_weights": (True, "bool"),
 }
+DEFAULTS = {key: default for key, (default, _) in SETTINGS.items()}
+
+_TICK_FONTSIZE = 8.5
 
 
 def plot_q_per_task(
@@ -27,63 +32,116 @@ def plot_q_per_task(
     settings: dict[str, Any] | None = None,
     provenance: dict[str, Any] | None = None,
 ) -> None:
-    """Markers of Q per task for every method (dodged), a zero line, and weight bars."""
-    settings = checked_settings(settings, DEFAULTS, "figures.q_per_task")
-    tasks = list(dict.fromkeys(task_scores["task"]))
-    methods = task_scores.drop_duplicates("method")[["method", "encoder", "aggregation"]]
-    colours = encoder_colours(list(dict.fromkeys(methods["encoder"])))
-    q = task_scores.pivot(index="method", columns="task", values="q")[tasks]
-    weights = task_scores.drop_duplicates("task").set_index("task")["weight"].reindex(tasks)
+    """Q of every method on every task as dodged lollipops; the task weights below.
 
+    Parameters
+    ----------
+    task_scores : DataFrame
+        One row per (method, task) with ``method, encoder, aggregation, task, q`` and
+        ``weight`` (needed when ``show_weights``). Tasks keep their order of appearance.
+    out_pdf, out_png : path
+        Written atomically; the PNG is ``width * dpi`` by ``height * dpi`` pixels.
+    settings : dict
+        ``width``, ``height`` (inches), ``dpi``, ``title``, ``show_weights`` (a lower
+        panel with a bar per task weight, its value printed above).
+    provenance : dict
+        Stored in the PDF's and PNG's metadata.
+    """
+    settings = checked_settings(settings, SETTINGS, "figures.q_per_task")
+    figure = q_per_task_figure(task_scores, settings)
+    save_figure(figure, out_pdf, out_png, settings["dpi"], provenance)
+
+
+def q_per_task_figure(task_scores: pd.DataFrame, settings: dict[str, Any] | None = None):
+    """The figure of :func:`plot_q_per_task`: its first axes hold one marker line per method
+    (labelled with the method), its second (with ``show_weights``) the weight bars."""
+    settings = checked_settings(settings, SETTINGS, "figures.q_per_task")
+    columns = ["method", "encoder", "aggregation", "task", "q"]
+    if settings["show_weights"]:
+        columns.append("weight")
+    check_task_scores(task_scores, columns)
+    styles = method_styles(task_scores)
+    methods = list(styles)
+    tasks = list(dict.fromkeys(task_scores["task"]))
+    q = task_scores.pivot(index="method", columns="task", values="q")
+    q = q.reindex(index=methods, columns=tasks).astype(float)
+
+    size = (settings["width"], settings["height"])
     if settings["show_weights"]:
         figure, (top, bottom) = plt.subplots(
-            2,
-            1,
-            figsize=(settings["width"], settings["height"]),
-            sharex=True,
-            gridspec_kw={"height_ratios": [3, 1]},
+            2, 1, figsize=size, sharex=True, height_ratios=[4, 1], layout="constrained"
         )
     else:
-        figure, top = plt.subplots(figsize=(settings["width"], settings["height"]))
+        figure, top = plt.subplots(figsize=size, layout="constrained")
         bottom = None
+
     x = np.arange(len(tasks))
-    offsets = np.linspace(-0.35, 0.35, len(methods))
-    for offset, (method, encoder, aggregation) in zip(
-        offsets, methods.itertuples(index=False), strict=True
-    ):
-        _, marker = AGGREGATION_STYLE.get(aggregation, ("-", "o"))
-        top.scatter(
+    slot = 0.8  # share of a task's unit width taken by its group of methods
+    offsets = (np.arange(len(methods)) - (len(methods) - 1) / 2) * slot / len(methods)
+    for offset, method in zip(offsets, methods, strict=True):
+        style = styles[method]
+        values = q.loc[method].to_numpy()
+        # A thin stem from zero makes the sign and size of each Q readable at a glance.
+        top.vlines(x + offset, 0, values, color=style.colour, linewidth=0.9, alpha=0.45)
+        top.plot(
             x + offset,
-            q.loc[method].to_numpy(dtype=float),
-            marker=marker,
-            s=22,
-            color=colours[encoder],
+            values,
+            linestyle="none",
+            marker=style.marker,
+            markersize=5,
+            color=style.colour,
+            markeredgecolor="white",
+            markeredgewidth=0.4,
             label=method,
             zorder=3,
-            edgecolor="white",
-            linewidth=0.4,
         )
-    top.axhline(0, color="0.3", linewidth=0.8)
+    top.axhline(0, color="0.2", linewidth=0.9, zorder=2)
     for boundary in x[:-1] + 0.5:
-        top.axvline(boundary, color="0.9", linewidth=0.8, zorder=0)
+        top.axvline(boundary, color="0.88", linewidth=0.8, zorder=0)
+    top.grid(axis="y", color="0.93", linewidth=0.7, zorder=0)
+    top.set_axisbelow(True)
+    top.set_xlim(-0.5, len(tasks) - 0.5)
     top.set_ylabel("Q")
     top.set_title(settings["title"], fontsize=11)
-    top.legend(
-        loc="upper left",
-        bbox_to_anchor=(1.01, 1.0),
-        fontsize=8,
+    figure.legend(
+        *top.get_legend_handles_labels(),
+        loc="outside right upper",
+        fontsize=8.5,
         frameon=False,
         title="encoder/aggregation",
-        title_fontsize=8,
+        title_fontsize=8.5,
+        ncols=1 if len(methods) <= 20 else 2,
     )
-    labels = [task_label(t) for t in tasks]
+
+    labelled = top
     if bottom is not None:
-        bottom.bar(x, weights.to_numpy(dtype=float), color="0.55", width=0.6)
-        bottom.set_ylabel("weight")
-        bottom.set_xticks(x)
-        bottom.set_xticklabels(labels, rotation=30, ha="right", fontsize=8)
-    else:
-        top.set_xticks(x)
-        top.set_xticklabels(labels, rotation=30, ha="right", fontsize=8)
-    figure.tight_layout()
-    save_figure(figure, out_pdf, out_png, int(settings["dpi"]), provenance)
+        weights = task_scores.drop_duplicates("task").set_index("task")["weight"]
+        weights = weights.reindex(tasks).astype(float).to_numpy()
+        bars = bottom.bar(x, weights, color="0.6", width=0.55)
+        bottom.bar_label(bars, fmt="%.3f", fontsize=7, padding=1.5, color="0.25")
+        top_weight = np.nanmax(weights) if np.isfinite(weights).any() else 1.0
+        bottom.set_ylim(0, top_weight * 1.35)  # room for the printed values
+        bottom.set_ylabel("task\nweight")
+        bottom.grid(axis="y", color="0.93", linewidth=0.7)
+        bottom.set_axisbelow(True)
+        labelled = bottom
+    labelled.set_xticks(x)
+    labelled.set_xticklabels([task_label(t, width=10) for t in tasks], fontsize=_TICK_FONTSIZE)
+    if _labels_collide(figure, labelled):
+        # Too narrow for wrapped names side by side: one slanted line each.
+        labelled.set_xticklabels(
+            [task_label(t, width=1000) for t in tasks],
+            rotation=30,
+            ha="right",
+            rotation_mode="anchor",
+            fontsize=_TICK_FONTSIZE,
+        )
+    return figure
+
+
+def _labels_collide(figure, axis, gap_px: float = 4.0) -> bool:
+    """Whether neighbouring x tick labels overlap (or nearly touch) once laid out."""
+    figure.canvas.draw()  # runs the constrained layout, so label positions are final
+    renderer = figure.canvas.get_renderer()
+    boxes = [label.get_window_extent(renderer) for label in axis.get_xticklabels()]
+    return any(left.x1 + gap_px > right.x0 for left, right in itertools.pairwise(boxes))
