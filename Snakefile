@@ -18,6 +18,8 @@ include: "rules/probe.smk"
 include: "rules/score.smk"
 include: "rules/tables.smk"
 include: "rules/figures.smk"
+include: "rules/figures_data.smk"
+include: "rules/ablations.smk"
 
 
 rule all:

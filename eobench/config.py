@@ -71,6 +71,7 @@ def check_config(config: dict[str, Any], schema_path: str | os.PathLike) -> None
                     f"config key encoders.{name}.aggregations: encoder type {kind!r} "
                     "takes single images, not the 4-season series ('none')"
                 )
+    check_ablations(config)
     dataset = config["datasets"][config["dataset"]]
     tasks = config.get("tasks")
     if tasks and dataset["source"] == "synthetic":
@@ -81,4 +82,39 @@ def check_config(config: dict[str, Any], schema_path: str | os.PathLike) -> None
             raise EobenchError(
                 f"config key tasks: unknown task {unknown[0]!r} for dataset "
                 f"{config['dataset']!r} (known: {sorted(TASK_SPECS)})"
+            )
+
+
+def check_ablations(config: dict[str, Any]) -> None:
+    """Ablations must name existing probe heads and encoders that can run them."""
+    ablations = config.get("ablations", {})
+    heads = config.get("probe_heads", {"linear": {"type": "linear"}})
+    encoders = config["encoders"]
+    depth = ablations.get("probe_depth", {})
+    for head in depth.get("heads", []):
+        if head not in heads:
+            raise EobenchError(
+                f"config key ablations.probe_depth.heads: {head!r} is not an entry of "
+                f"probe_heads (has: {sorted(heads)})"
+            )
+    named = {
+        "ablations.probe_depth.encoders": depth.get("encoders") or [],
+        "ablations.embedding_size.encoders": [
+            entry["encoder"] for entry in ablations.get("embedding_size", {}).get("encoders", [])
+        ],
+        "ablations.layers.encoders": ablations.get("layers", {}).get("encoders", []),
+    }
+    for key, names in named.items():
+        for name in names:
+            if name not in encoders:
+                raise EobenchError(
+                    f"config key {key}: {name!r} is not an entry of encoders "
+                    f"(has: {sorted(encoders)})"
+                )
+    for name in named["ablations.layers.encoders"]:
+        if "depth" not in encoders[name] and encoders[name]["type"] != "patch_transformer":
+            raise EobenchError(
+                f"config key ablations.layers.encoders: encoder {name!r} exposes no layers "
+                "(layer-wise probing needs an encoder with a `layer` parameter, such as "
+                "patch_transformer)"
             )

@@ -25,6 +25,17 @@ from scipy.stats import rankdata
 log = logging.getLogger(__name__)
 
 EPSILON = 0.02
+#: Method-level columns of split scores that summaries carry along.
+CARRIED_COLUMNS = (
+    "encoder",
+    "aggregation",
+    "head",
+    "head_parameters",
+    "table",
+    "size",
+    "layer",
+    "metric",
+)
 
 
 def quality_score(scores: np.ndarray, epsilon: float = EPSILON) -> float:
@@ -42,10 +53,11 @@ def summarise_tasks(split_scores: pd.DataFrame, epsilon: float = EPSILON) -> pd.
     method-level columns such as ``encoder`` and ``aggregation`` are carried along).
     Returns ``mean_score``, ``std_score`` (ddof=0), ``n_splits`` (non-NaN) and ``q``.
     """
-    carried = [c for c in ("encoder", "aggregation", "metric") if c in split_scores]
+    carried = [c for c in CARRIED_COLUMNS if c in split_scores]
     keys = ["method", *carried, "task", "task_type"]
     rows = []
-    for key, group in split_scores.groupby(keys, sort=False):
+    # dropna=False: ablation columns (size, layer) are missing where they do not apply.
+    for key, group in split_scores.groupby(keys, sort=False, dropna=False):
         scores = group["score"].to_numpy(dtype=float)
         valid = scores[~np.isnan(scores)]
         rows.append(

@@ -201,3 +201,21 @@ __all__ = [
     "score_cube",
     "weight_diagnostics",
 ]
+
+
+def leaderboard_with_intervals(board: pd.DataFrame, intervals: pd.DataFrame) -> pd.DataFrame:
+    """The leaderboard (best first) with the 95 % intervals of mean Q and aggregated rank,
+    from resampling the splits and from resampling the tasks (:func:`bootstrap_leaderboard`).
+    """
+    table = board[["aggregated_rank", "method", "mean_q"]].copy()
+    for resample, label in (("splits", "over splits"), ("tasks", "over tasks")):
+        part = intervals[intervals["resample"] == resample].set_index("method")
+        table[f"mean Q {label}"] = [
+            f"[{part.loc[m, 'mean_q_low']:.2f}, {part.loc[m, 'mean_q_high']:.2f}]"
+            for m in table["method"]
+        ]
+        table[f"rank {label}"] = [
+            f"[{part.loc[m, 'rank_low']:.0f}, {part.loc[m, 'rank_high']:.0f}]"
+            for m in table["method"]
+        ]
+    return table.rename(columns={"aggregated_rank": "rank", "mean_q": "mean Q"})

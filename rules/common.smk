@@ -1,4 +1,5 @@
 # Config loading and checking, wildcard constraints, and the functions that list targets.
+import re
 import sys
 from pathlib import Path
 
@@ -26,6 +27,9 @@ DATASET = config["dataset"]
 SELECTED_ENCODERS = config["selected_encoders"] or list(config["encoders"])
 PROTOCOLS = config["probe"]["protocols"]
 GPUS = config["resources"]["gpu"]
+ABLATIONS = config["ablations"]
+#: The paper's probe: the head of the main leaderboards and tables.
+MAIN_HEAD = "linear"
 
 
 wildcard_constraints:
@@ -33,6 +37,13 @@ wildcard_constraints:
     encoder=r"[A-Za-z0-9_-]+",
     aggregation="pre|post|none",
     protocol="neuco|strict",
+    head=r"[A-Za-z0-9_-]+",
+    # An embedding table of an encoder: its aggregation, at the configured size, at a
+    # size of the embedding-size ablation (_n<size>) or from one layer (_layer<layer>).
+    table=r"(pre|post|none)(_n\d+|_layer\d+)?",
+    size=r"\d+",
+    layer=r"\d+",
+    ablation="probe_depth|embedding_size|layers",
 
 
 def dataset_config(wildcards):
@@ -49,15 +60,85 @@ def methods():
     return [(e, a) for e in SELECTED_ENCODERS for a in aggregations_of(e)]
 
 
+def probe_scores(dataset, protocol, head, encoder, table):
+    return (
+        f"results/probes/{dataset}/{protocol}/{head}/{encoder}/{table}/scores.parquet"
+    )
+
+
 def probe_score_files(wildcards):
+    """Scores of the paper's probe on every method (the main leaderboard)."""
     return [
-        f"results/probes/{wildcards.dataset}/{wildcards.protocol}/{e}/{a}/scores.parquet"
+        probe_scores(wildcards.dataset, wildcards.protocol, MAIN_HEAD, e, a)
         for e, a in methods()
     ]
 
 
+def table_embedding_dim(wildcards):
+    """Width of an embedding table: its ablation size, else the configured N."""
+    size = re.search(r"_n(\d+)$", wildcards.table)
+    return int(size.group(1)) if size else config["embedding_dim"]
+
+
+#: Encoders of the embedding-size ablation: name -> {recipe, native_dim}.
+SIZE_ABLATION = {
+    entry["encoder"]: entry for entry in ABLATIONS["embedding_size"]["encoders"]
+}
+
+
+def ablation_encoders(section):
+    chosen = ABLATIONS[section]["encoders"]
+    return list(chosen) if chosen is not None else SELECTED_ENCODERS
+
+
+def ablation_runs(ablation):
+    """(head, encoder, table) probe runs of an ablation."""
+    aggregation = ABLATIONS["aggregation"]
+    if ablation == "probe_depth":
+        return [
+            (head, encoder, aggregation)
+            for encoder in ablation_encoders("probe_depth")
+            for head in ABLATIONS["probe_depth"]["heads"]
+        ]
+    if ablation == "embedding_size":
+        return [
+            (MAIN_HEAD, encoder, f"{aggregation}_n{size}")
+            for encoder in SIZE_ABLATION
+            for size in ABLATIONS["embedding_size"]["sizes"]
+        ]
+    return [
+        (MAIN_HEAD, encoder, f"{aggregation}_layer{layer}")
+        for encoder in ABLATIONS["layers"]["encoders"]
+        for layer in range(config["encoders"][encoder].get("depth", 4) + 1)
+    ]
+
+
+def ablation_score_files(wildcards):
+    return [
+        probe_scores(wildcards.dataset, ABLATIONS["protocol"], head, encoder, table)
+        for head, encoder, table in ablation_runs(wildcards.ablation)
+    ]
+
+
+def ablations_run():
+    """Ablations with at least one run in this config."""
+    return [
+        name
+        for name in ("probe_depth", "embedding_size", "layers")
+        if ablation_runs(name)
+    ]
+
+
 def table_targets():
-    targets = []
+    stem = f"results/tables/{DATASET}"
+    targets = [f"{stem}/claims.{ext}" for ext in ("csv", "md", "tex")]
+    targets += [f"{stem}/runtime_scaling.{ext}" for ext in ("csv", "md", "tex")]
+    if "probe_depth" in ablations_run():
+        targets += [
+            f"{stem}/{name}.{ext}"
+            for name in ("probe_depth", "converged_gap")
+            for ext in ("csv", "md", "tex")
+        ]
     for protocol in PROTOCOLS:
         stem = f"results/tables/{DATASET}/{protocol}"
         targets += [f"{stem}/task_scores.{ext}" for ext in ("csv", "md", "tex")]
@@ -73,16 +154,51 @@ def table_targets():
                 "leaderboard_companion",
             )
         ]
+        targets += [
+            f"{stem}/leaderboard_intervals.{ext}" for ext in ("csv", "md", "tex")
+        ]
     return targets
 
 
+def claims_inputs(wildcards):
+    """The main protocol's scores and whichever ablations this config runs."""
+    protocol = PROTOCOLS[0]
+    inputs = {
+        "task_scores": f"results/scores/{wildcards.dataset}/{protocol}/task_scores.csv",
+        "leaderboard": f"results/scores/{wildcards.dataset}/{protocol}/leaderboard.csv",
+    }
+    for name in ("probe_depth", "embedding_size"):
+        if name in ablations_run():
+            inputs[name] = (
+                f"results/ablations/{wildcards.dataset}/{name}/task_scores.csv"
+            )
+    return inputs
+
+
+ABLATION_FIGURES = {
+    "probe_depth": ["probe_depth", "probe_depth_per_task"],
+    "embedding_size": ["embedding_size", "embedding_size_per_task"],
+    "layers": ["layers"],
+}
+
+
+ABLATION_OF_FIGURE = {
+    figure: name for name, figures in ABLATION_FIGURES.items() for figure in figures
+}
+
+
 def figure_targets():
-    return [
-        f"results/figures/{DATASET}/{protocol}/{figure}.{ext}"
+    figures = [
+        f"{protocol}/{figure}"
         for protocol in PROTOCOLS
         for figure in ("radar", "q_per_task")
-        for ext in ("pdf", "png")
     ]
+    figures += [figure for name in ablations_run() for figure in ABLATION_FIGURES[name]]
+    figures += ["channel_correlation", "task_samples", "sample_map"]
+    stem = f"results/figures/{DATASET}"
+    return [
+        f"{stem}/{figure}.{ext}" for figure in figures for ext in ("pdf", "png")
+    ] + [f"{stem}/channel_correlation.csv"]
 
 
 def report_outputs():

@@ -1,15 +1,15 @@
-# Probing: K linear probes per task on one embedding table, all tasks in one job.
+# Probing: K probes of one head per task on one embedding table, all tasks in one job.
 
 
 rule probe_embeddings:
     input:
-        embeddings="results/embeddings/{dataset}/{encoder}/{aggregation}.parquet",
+        embeddings="results/embeddings/{dataset}/{encoder}/{table}.parquet",
         labels="results/data/{dataset}/labels",
     output:
-        scores="results/probes/{dataset}/{protocol}/{encoder}/{aggregation}/scores.parquet",
-        history="results/probes/{dataset}/{protocol}/{encoder}/{aggregation}/history.parquet",
+        scores="results/probes/{dataset}/{protocol}/{head}/{encoder}/{table}/scores.parquet",
+        history="results/probes/{dataset}/{protocol}/{head}/{encoder}/{table}/history.parquet",
     log:
-        "results/logs/probe_embeddings/{dataset}/{protocol}/{encoder}/{aggregation}.log",
+        "results/logs/probe_embeddings/{dataset}/{protocol}/{head}/{encoder}/{table}.log",
     conda:
         "../envs/torch.yaml"
     threads: 2
@@ -17,8 +17,9 @@ rule probe_embeddings:
         gpu=GPUS,
     params:
         probe=config["probe"],
+        head=lambda wildcards: config["probe_heads"][wildcards.head],
         tasks=config["tasks"],
-        embedding_dim=config["embedding_dim"],
+        embedding_dim=table_embedding_dim,
         seed=config["seed"],
     script:
         "../scripts/probe_embeddings.py"

@@ -1,4 +1,4 @@
-"""Rule probe_embeddings: K linear probes per task on one embedding table."""
+"""Rule probe_embeddings: K probes of one head per task on one embedding table."""
 
 import sys
 from pathlib import Path
@@ -10,7 +10,8 @@ from eobench.workflow import run
 
 def main(smk):
     from eobench.io import write_parquet
-    from eobench.probes.evaluate import evaluate_embeddings
+    from eobench.probes.evaluate import evaluate_embeddings, table_columns
+    from eobench.probes.heads import ProbeHead
     from eobench.probes.linear import ProbeSettings
     from eobench.provenance import provenance
 
@@ -29,6 +30,7 @@ def main(smk):
         seed=smk.params.seed,
         device=probe["device"],
     )
+    head = ProbeHead.from_config(smk.wildcards.head, smk.params.head)
     scores, history = evaluate_embeddings(
         smk.input.embeddings,
         smk.input.labels,
@@ -37,11 +39,26 @@ def main(smk):
         tasks=smk.params.tasks,
         standardize=probe["standardize_embeddings"],
         normalize_labels=probe["normalize_labels"],
+        head=head,
     )
-    method = {"encoder": smk.wildcards.encoder, "aggregation": smk.wildcards.aggregation}
-    for column, value in {**method, "protocol": settings.protocol}.items():
+    method = {
+        "encoder": smk.wildcards.encoder,
+        **table_columns(smk.wildcards.table),
+        "head": head.name,
+        "head_parameters": head.parameter_count(smk.params.embedding_dim),
+        "protocol": settings.protocol,
+    }
+    for column, value in reversed(method.items()):
         scores.insert(0, column, value)
-    record = provenance({**settings.as_dict(), **method, "embeddings": smk.input.embeddings})
+    scores = scores.astype({"size": "Int64", "layer": "Int64"})
+    record = provenance(
+        {
+            **head.settings(settings).as_dict(),
+            **method,
+            "head_spec": dict(smk.params.head),
+            "embeddings": smk.input.embeddings,
+        }
+    )
     write_parquet(smk.output.scores, scores, record)
     write_parquet(smk.output.history, history, record)
 

@@ -122,3 +122,28 @@ def test_non_finite_embeddings_are_rejected(tmp_path):
     ):
         extract(store, out, {"type": "averaging"}, "pre", train_ids=None)
     assert not out.exists()
+
+
+def test_a_teams_embeddings_file_is_scored_like_an_encoder(store, tmp_path):
+    rng = np.random.default_rng(1)
+    ids = [f"{i}.zarr.zip" for i in store.sample_ids[::-1]]  # any order, challenge suffix
+    values = rng.normal(size=(len(ids), 5)).astype(np.float32)
+    table = tmp_path / "team.csv"
+    header = "id," + ",".join(str(j) for j in range(5))
+    rows = [f"{i}," + ",".join(f"{v:.7g}" for v in row) for i, row in zip(ids, values, strict=True)]
+    table.write_text("\n".join([header, *rows, "other_sample,1,2,3,4,5"]) + "\n")
+    out_ids, out = extract(store, tmp_path / "team.parquet", {"type": "embeddings_file",
+                                                            "path": str(table)}, "none", dim=8)  # fmt: skip
+    expected = {i.removesuffix(".zarr.zip"): row for i, row in zip(ids, values, strict=True)}
+    assert out_ids == list(store.sample_ids)  # the dataset's rows, not the file's extra one
+    np.testing.assert_allclose(out[:, :5], [expected[i] for i in out_ids], rtol=1e-6)
+    np.testing.assert_array_equal(out[:, 5:], 0)  # narrower tables are zero-padded
+
+
+def test_a_teams_embeddings_file_must_cover_the_dataset(store, tmp_path):
+    table = tmp_path / "short.csv"
+    table.write_text("id,0\n" + "".join(f"{i},1.0\n" for i in store.sample_ids[1:]))
+    with pytest.raises(EobenchError, match=r"short\.csv: 1 labelled ids have no embedding"):
+        extract(store, tmp_path / "x.parquet", {"type": "embeddings_file", "path": str(table)})
+    with pytest.raises(EobenchError, match=r"encoders\.embeddings_file: path"):
+        extract(store, tmp_path / "x.parquet", {"type": "embeddings_file"})

@@ -40,7 +40,15 @@ def build_encoder(spec: dict[str, Any], embedding_dim: int, seed: int, key: str 
 
 def load_builtin_encoders() -> None:
     # Importing the modules runs their @register decorators.
-    from eobench.encoders import averaging, oracle, pca, random, rcf  # noqa: F401
+    from eobench.encoders import (  # noqa: F401
+        averaging,
+        embeddings_file,
+        oracle,
+        patch_transformer,
+        pca,
+        random,
+        rcf,
+    )
 
 
 __all__ = ["ENCODERS", "CubeBatch", "Encoder", "build_encoder", "register"]

@@ -142,7 +142,7 @@ def logistic_probe(
 
     def objective():
         optimiser.zero_grad()
-        logits = torch.einsum("nd,kcd->nkc", x, weights) + bias  # [n, K, C]
+        logits = (x @ weights.reshape(k * n_c, dim).T).reshape(-1, k, n_c) + bias  # [n, K, C]
         loss = torch.nn.functional.softplus(logits) - y[:, None, None] * logits
         total = (loss * member).sum() + (penalty * (weights**2).sum(-1)).sum()
         total.backward()
@@ -150,7 +150,7 @@ def logistic_probe(
 
     optimiser.step(objective)
     with torch.no_grad():
-        logits = torch.einsum("nd,kcd->nkc", x, weights) + bias  # [n, K, C]
+        logits = (x @ weights.reshape(k * n_c, dim).T).reshape(-1, k, n_c) + bias  # [n, K, C]
     f1 = METRICS["cls"]
     validation = torch.as_tensor(splits.validation.T, device=torch_device)
     test = torch.as_tensor(splits.test.T, device=torch_device)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -19,10 +21,29 @@ from eobench.data.labels import Task, read_annotations
 from eobench.embeddings import load_embeddings
 from eobench.errors import EobenchError
 from eobench.metrics import METRIC_NAMES, detailed_metrics
-from eobench.probes.linear import ProbeSettings, probe_task, task_splits
+from eobench.probes.heads import LINEAR, ProbeHead, fit_head
+from eobench.probes.linear import ProbeSettings, task_splits
 from eobench.probes.splits import Splits
 
 log = logging.getLogger(__name__)
+
+
+def table_columns(table: str) -> dict[str, object]:
+    """``post_n256`` -> aggregation ``post``, size 256; ``post_layer2`` -> layer 2.
+
+    The name of an embedding table in the workflow: its temporal aggregation, optionally
+    the size of the embedding-size ablation or the layer of the layer-wise ablation.
+    """
+    match = re.fullmatch(r"(pre|post|none)(?:_n(\d+)|_layer(\d+))?", table)
+    if match is None:
+        raise EobenchError(f"{table!r} is not the name of an embedding table")
+    aggregation, size, layer = match.groups()
+    return {
+        "aggregation": aggregation,
+        "table": table,
+        "size": int(size) if size else None,
+        "layer": int(layer) if layer else None,
+    }
 
 
 def standardise_globally(values: np.ndarray) -> np.ndarray:
@@ -63,6 +84,7 @@ def evaluate_embeddings(
     normalize_labels: bool = True,
     require_all_ids: bool = True,
     progress: bool = True,
+    head: ProbeHead = LINEAR,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Probe an embedding table on every task.
 
@@ -71,6 +93,7 @@ def evaluate_embeddings(
     selected epoch) and one of training histories (``task, split, epoch,
     test_score, validation_score, train_loss``).
 
+    ``head`` is the probe trained on the splits (default: the paper's linear probe).
     ``require_all_ids`` rejects a table that lacks labelled ids (the workflow's own
     embeddings must cover the dataset); without it, such ids are left out, as the
     reference evaluator's merge does.
@@ -96,6 +119,10 @@ def evaluate_embeddings(
     if standardize:
         values = standardise_globally(values)
     row_of = {sample_id: row for row, sample_id in enumerate(ids)}
+    settings = head.settings(settings)
+    # Converged heads choose their penalty on validation parts; the test parts do not
+    # depend on the protocol, so their scores pair with the other heads' split by split.
+    split_settings = replace(settings, protocol="strict") if head.needs_validation else settings
     scores, histories = [], []
     for task in tqdm(task_list, desc="probing tasks", unit="task", disable=not progress):
         present = np.array([i in row_of for i in task.ids])
@@ -111,12 +138,10 @@ def evaluate_embeddings(
             raise EobenchError(f"{task.path}: fewer than two distinct labels with embeddings")
         if normalize_labels and not task.is_classification:
             labels = min_max(labels)
-        splits = task_splits(settings, len(labels), task.name)
+        splits = task_splits(split_settings, len(labels), task.name)
         if task.is_classification:
             check_classes(task, splits, labels)
-        result = probe_task(
-            values[rows], labels, task.task_type, settings, task.name, splits=splits
-        )
+        result = fit_head(head, values[rows], labels, task.task_type, settings, task.name, splits)
         k = len(result.scores)
         details = pd.DataFrame(
             [
@@ -149,6 +174,12 @@ def evaluate_embeddings(
             )
         )
         epochs = result.test_history.shape[0]
+        # Heads without epochs (converged: one row per penalty; kNN) have no training loss.
+        train_loss = (
+            result.train_loss
+            if result.train_loss.shape == result.test_history.shape
+            else np.full_like(result.test_history, np.nan)
+        )
         validation = (
             result.validation_history
             if result.validation_history is not None
@@ -162,7 +193,7 @@ def evaluate_embeddings(
                     "epoch": np.repeat(np.arange(epochs), k),
                     "test_score": result.test_history.ravel(),
                     "validation_score": validation.ravel(),
-                    "train_loss": result.train_loss.ravel(),
+                    "train_loss": train_loss.ravel(),
                 }
             )
         )

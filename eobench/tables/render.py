@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import numpy as np
 import pandas as pd
 
 from eobench.errors import EobenchError
@@ -342,3 +343,60 @@ def _check_columns(frame: pd.DataFrame, columns: list[str], what: str) -> None:
     missing = [column for column in columns if column not in frame.columns]
     if missing:
         raise EobenchError(f"{what}: missing columns {missing}")
+
+
+GENERIC_TABLE_SETTINGS = {
+    "decimals": (2, "count"),
+    "caption": ("", "text"),
+    "label": ("tab:table", "label"),
+}
+
+
+def render_table(
+    frame: pd.DataFrame,
+    out_csv,
+    out_md,
+    out_tex,
+    md_template,
+    tex_template,
+    settings: Mapping[str, Any] | None = None,
+    provenance: dict[str, Any] | None = None,
+    what: str = "tables.table",
+) -> None:
+    """Any tidy table as CSV (full precision), Markdown and LaTeX (``decimals`` digits).
+
+    Integers print as integers, floats with ``decimals`` digits, missing values as a
+    dash; column names are the headers. Used by the ablation, runtime and claims tables,
+    whose layout is the table itself.
+    """
+    settings = checked_settings(settings, GENERIC_TABLE_SETTINGS, what)
+    write_csv(out_csv, frame)
+    decimals = settings["decimals"]
+
+    def cell(value: Any) -> dict[str, Any]:
+        if _is_missing(value) or value is pd.NA:
+            return {"text": None, "numeric": False}
+        if isinstance(value, bool):
+            return {"text": str(value), "numeric": False}
+        if isinstance(value, int | np.integer):
+            return {"text": str(int(value)), "numeric": True}
+        if isinstance(value, float | np.floating):
+            return {"text": _number(value, decimals), "numeric": True}
+        return {"text": str(value), "numeric": False}
+
+    rows = [[cell(value) for value in row] for row in frame.itertuples(index=False)]
+    numeric = [
+        all(row[j]["numeric"] or row[j]["text"] is None for row in rows) and len(rows) > 0
+        for j in range(frame.shape[1])
+    ]
+    context = {
+        "columns": [
+            {"name": str(name), "numeric": numeric[j]} for j, name in enumerate(frame.columns)
+        ],
+        "rows": rows,
+        "caption": settings["caption"],
+        "label": settings["label"],
+        "provenance": _provenance(provenance),
+    }
+    write_text(out_md, _render(md_template, False, context))
+    write_text(out_tex, _render(tex_template, True, context))

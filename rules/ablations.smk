@@ -1,0 +1,149 @@
+# Ablations: probe depth, embedding size and layer-wise probing on cached embeddings,
+# the runtime scaling of the evaluation, and the claims table that checks the paper.
+
+
+rule summarise_ablation:
+    """Mean, spread and Q per task of every probe run of one ablation."""
+    input:
+        ablation_score_files,
+    output:
+        "results/ablations/{dataset}/{ablation}/task_scores.csv",
+    log:
+        "results/logs/summarise_ablation/{dataset}/{ablation}.log",
+    conda:
+        "../envs/data.yaml"
+    params:
+        scoring=config["scoring"],
+    script:
+        "../scripts/summarise_ablation.py"
+
+
+rule table_probe_depth:
+    """Linear vs MLP vs kNN vs converged probes per encoder, with parameter counts."""
+    input:
+        summary="results/ablations/{dataset}/probe_depth/task_scores.csv",
+        md_template="report/templates/table.md.j2",
+        tex_template="report/templates/table.tex.j2",
+    output:
+        csv="results/tables/{dataset}/probe_depth.csv",
+        md="results/tables/{dataset}/probe_depth.md",
+        tex="results/tables/{dataset}/probe_depth.tex",
+    log:
+        "results/logs/table_probe_depth/{dataset}.log",
+    conda:
+        "../envs/plots.yaml"
+    params:
+        kind="probe_depth",
+        settings=config["tables"]["probe_depth"],
+    script:
+        "../scripts/table_ablation.py"
+
+
+rule table_converged_gap:
+    """How far the paper's probe is from the converged one, per encoder and task."""
+    input:
+        summary="results/ablations/{dataset}/probe_depth/task_scores.csv",
+        md_template="report/templates/table.md.j2",
+        tex_template="report/templates/table.tex.j2",
+    output:
+        csv="results/tables/{dataset}/converged_gap.csv",
+        md="results/tables/{dataset}/converged_gap.md",
+        tex="results/tables/{dataset}/converged_gap.tex",
+    log:
+        "results/logs/table_converged_gap/{dataset}.log",
+    conda:
+        "../envs/plots.yaml"
+    params:
+        kind="converged_gap",
+        settings=config["tables"]["converged_gap"],
+    script:
+        "../scripts/table_ablation.py"
+
+
+rule figure_ablation:
+    """Figs. 5a, 14-15 (size), 5b, 13 (probe depth) and 12 (layers)."""
+    input:
+        summary=lambda wildcards: "results/ablations/{dataset}/"
+        + ABLATION_OF_FIGURE[wildcards.figure]
+        + "/task_scores.csv",
+    output:
+        pdf="results/figures/{dataset}/{figure}.pdf",
+        png="results/figures/{dataset}/{figure}.png",
+    log:
+        "results/logs/figure_ablation/{dataset}/{figure}.log",
+    wildcard_constraints:
+        figure="|".join(ABLATION_OF_FIGURE),
+    conda:
+        "../envs/plots.yaml"
+    params:
+        settings=lambda wildcards: config["figures"][wildcards.figure],
+    script:
+        "../scripts/figure_ablation.py"
+
+
+rule runtime_scaling:
+    """Seconds per task of the probe engine over N x epochs x K (the paper's Table 5)."""
+    input:
+        md_template="report/templates/table.md.j2",
+        tex_template="report/templates/table.tex.j2",
+    output:
+        csv="results/tables/{dataset}/runtime_scaling.csv",
+        md="results/tables/{dataset}/runtime_scaling.md",
+        tex="results/tables/{dataset}/runtime_scaling.tex",
+    log:
+        "results/logs/runtime_scaling/{dataset}.log",
+    conda:
+        "../envs/torch.yaml"
+    threads: 2
+    resources:
+        gpu=GPUS,
+    params:
+        grid=ABLATIONS["runtime_scaling"],
+        probe=config["probe"],
+        seed=config["seed"],
+        settings=config["tables"]["runtime_scaling"],
+    script:
+        "../scripts/runtime_scaling.py"
+
+
+rule table_leaderboard_intervals:
+    """The leaderboard with bootstrap intervals of mean Q and aggregated rank."""
+    input:
+        leaderboard="results/scores/{dataset}/{protocol}/leaderboard.csv",
+        intervals="results/scores/{dataset}/{protocol}/intervals.csv",
+        md_template="report/templates/table.md.j2",
+        tex_template="report/templates/table.tex.j2",
+    output:
+        csv="results/tables/{dataset}/{protocol}/leaderboard_intervals.csv",
+        md="results/tables/{dataset}/{protocol}/leaderboard_intervals.md",
+        tex="results/tables/{dataset}/{protocol}/leaderboard_intervals.tex",
+    log:
+        "results/logs/table_leaderboard_intervals/{dataset}/{protocol}.log",
+    conda:
+        "../envs/plots.yaml"
+    params:
+        settings=config["tables"]["leaderboard_intervals"],
+    script:
+        "../scripts/table_leaderboard_intervals.py"
+
+
+rule table_claims:
+    """The paper's qualitative findings, PASS or FAIL on this run's numbers."""
+    input:
+        unpack(claims_inputs),
+        md_template="report/templates/table.md.j2",
+        tex_template="report/templates/table.tex.j2",
+    output:
+        csv="results/tables/{dataset}/claims.csv",
+        md="results/tables/{dataset}/claims.md",
+        tex="results/tables/{dataset}/claims.tex",
+    log:
+        "results/logs/table_claims/{dataset}.log",
+    conda:
+        "../envs/plots.yaml"
+    params:
+        cnn_encoders=[e for e, spec in SIZE_ABLATION.items() if spec["recipe"] == "cnn"],
+        baselines=config["statistics"]["baselines"],
+        settings=config["tables"]["claims"],
+    script:
+        "../scripts/table_claims.py"
