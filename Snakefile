@@ -20,6 +20,7 @@ include: "rules/tables.smk"
 include: "rules/figures.smk"
 include: "rules/figures_data.smk"
 include: "rules/ablations.smk"
+include: "rules/challenge.smk"
 
 
 rule all:
@@ -27,6 +28,7 @@ rule all:
     input:
         table_targets(),
         figure_targets(),
+        challenge_targets(),
 
 
 rule all_tables:
@@ -37,6 +39,12 @@ rule all_tables:
 rule all_figures:
     input:
         figure_targets(),
+
+
+rule all_challenge:
+    """Challenge mode: leaderboards of a submissions folder per phase and Fig. 7."""
+    input:
+        challenge_targets(),
 
 
 onsuccess:

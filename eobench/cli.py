@@ -9,6 +9,12 @@ learning_rate, k_folds, embedding_dim, ...``) and the one with ``probe_type`` an
 ``probe_params``. Results of every method scored in a phase are kept under
 ``<output_dir>/<phase>/<method_name>/`` and the phase's leaderboard is rewritten from all
 of them (``<output_dir>/<phase>/leaderboard.{csv,json}``).
+
+``eobench challenge`` scores a whole folder of submissions in submission order for the
+development or evaluation phase (:mod:`eobench.challenge`)::
+
+    eobench challenge --annotation_path labels/ --submissions_dir submissions/ \\
+        --output_dir results/challenge --phase development --dev_tasks crops,biomass_mean
 """
 
 from __future__ import annotations
@@ -48,6 +54,11 @@ _COMMON_KEYS: dict[str, tuple[tuple[type, ...], Any]] = {
     "seed": ((int,), 42),
 }
 _PROBE_TYPES = ("linear",)
+
+
+def evaluator_defaults() -> dict[str, Any]:
+    """The evaluator config with every key at its default (what an empty file gives)."""
+    return {key: default for key, (_, default) in {**_FLAT_KEYS, **_COMMON_KEYS}.items()}
 
 
 def read_evaluator_config(path: Path) -> dict[str, Any]:
@@ -171,6 +182,52 @@ def score_submission(args: argparse.Namespace) -> Path:
     return run_dir
 
 
+def score_challenge_folder(args: argparse.Namespace) -> Path:
+    """Score a folder of submissions for one phase; return the phase's output folder."""
+    from eobench.challenge import DEFAULT_K_SPLITS, challenge_phase, score_challenge
+
+    defaults = evaluator_defaults()
+    config = read_evaluator_config(Path(args.config)) if args.config else defaults
+    if args.dev_tasks is not None:
+        dev_tasks = [task.strip() for task in args.dev_tasks.split(",") if task.strip()]
+        if not dev_tasks:
+            raise EobenchError("--dev_tasks: no task named")
+    else:  # the evaluator's own way of naming a task subset
+        dev_tasks = config["task_filter"]
+    phase = challenge_phase(args.phase, dev_tasks, args.k_splits)
+    if config["k_folds"] != defaults["k_folds"] and config["k_folds"] != phase.k_splits:
+        log.warning(
+            "config key k_folds (%d) not used: the %s phase uses K = %d (--k_splits changes it)",
+            config["k_folds"],
+            phase.name,
+            phase.k_splits,
+        )
+    if phase.name == "evaluation" and dev_tasks:
+        source = "--dev_tasks" if args.dev_tasks is not None else "config key task_filter"
+        log.warning("%s not used: the evaluation phase scores every task", source)
+    output_dir = Path(args.output_dir) / phase.name
+    run = score_challenge(
+        args.annotation_path,
+        args.submissions_dir,
+        output_dir,
+        phase,
+        evaluator_config=config,
+        split_seed=args.split_seed,
+        protocol=args.protocol,
+        minibatches=args.minibatches,
+    )
+    seed_note = " (drawn for this run)" if run.split_seed_drawn else ""
+    print(
+        f"{phase.name} phase: {len(run.history)} submissions ({len(run.scored)} scored now, "
+        f"{len(run.cached)} from the cache), K = {phase.k_splits} "
+        f"(default {DEFAULT_K_SPLITS[phase.name]}), split seed {run.split_seed}{seed_note}"
+    )
+    print(
+        run.leaderboard[["team", "submission", "mean_q", "aggregated_rank"]].to_string(index=False)
+    )
+    return output_dir
+
+
 def _infer_dim(path: Path) -> int:
     header = pd.read_csv(path, nrows=0).columns
     return sum(1 for column in header if column != "id")
@@ -186,18 +243,48 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--config", required=True, help="evaluator config YAML (either schema)")
     score.add_argument("--method_name", required=True, help="name of the submission")
     score.add_argument("--phase", default="all", help="phase label, e.g. dev or eval")
-    score.add_argument(
-        "--protocol",
-        default="neuco",
-        choices=("neuco", "strict"),
-        help="epoch selection: neuco (the evaluator's) or strict (leak-free)",
+    challenge = commands.add_parser(
+        "challenge", help="score a folder of submissions for a challenge phase, in order"
     )
-    score.add_argument(
-        "--minibatches",
-        default="shared",
-        choices=("shared", "per_split"),
-        help="per_split reproduces a per-split training loop exactly",
+    challenge.add_argument(
+        "--annotation_path", required=True, help="the organiser's folder of <task>__<type>.csv"
     )
+    challenge.add_argument(
+        "--submissions_dir",
+        required=True,
+        help="submission CSVs, ordered by a submissions.csv manifest "
+        "(team,submission_file,submitted_at) or else by file name",
+    )
+    challenge.add_argument(
+        "--output_dir", required=True, help="results go to <output_dir>/<phase>/"
+    )
+    challenge.add_argument("--phase", required=True, choices=("development", "evaluation"))
+    challenge.add_argument("--config", help="evaluator config YAML (either schema)")
+    challenge.add_argument(
+        "--dev_tasks",
+        help="comma-separated tasks of the development phase (default: the config's task_filter)",
+    )
+    challenge.add_argument(
+        "--split_seed",
+        default="42",
+        help="integer seed of the splits, or per_run to draw one (recorded in run.json)",
+    )
+    challenge.add_argument(
+        "--k_splits", type=int, help="splits per task (default: 40 development, 200 evaluation)"
+    )
+    for command in (score, challenge):
+        command.add_argument(
+            "--protocol",
+            default="neuco",
+            choices=("neuco", "strict"),
+            help="epoch selection: neuco (the evaluator's) or strict (leak-free)",
+        )
+        command.add_argument(
+            "--minibatches",
+            default="shared",
+            choices=("shared", "per_split"),
+            help="per_split reproduces a per-split training loop exactly",
+        )
     return parser
 
 
@@ -208,6 +295,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "score":
             run_dir = score_submission(args)
             print(f"results written to {run_dir}")
+        elif args.command == "challenge":
+            phase_dir = score_challenge_folder(args)
+            print(f"results written to {phase_dir}")
     except EobenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

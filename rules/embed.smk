@@ -6,7 +6,9 @@ rule extract_embeddings:
         cubes="results/data/{dataset}/cubes.zarr",
         samples="results/data/{dataset}/samples.parquet",
         # A team's own table (encoder type embeddings_file): editing it reruns what follows.
-        user_table=lambda wildcards: config["encoders"][wildcards.encoder].get("path", []),
+        user_table=lambda wildcards: config["encoders"][wildcards.encoder].get(
+            "path", []
+        ),
     output:
         "results/embeddings/{dataset}/{encoder}/{aggregation}.parquet",
     log:

@@ -141,7 +141,9 @@ def test_converged_head_pairs_with_the_paper_probe_split_by_split():
     settings = ProbeSettings(k_splits=4, epochs=3, device="cpu")
     head = ProbeHead.from_config("converged", {"type": "converged"})
     neuco = task_splits(settings, 300, "t")
-    strict = task_splits(settings.__class__(**{**settings.as_dict(), "protocol": "strict"}), 300, "t")
+    strict = task_splits(
+        settings.__class__(**{**settings.as_dict(), "protocol": "strict"}), 300, "t"
+    )
     np.testing.assert_array_equal(neuco.test, strict.test)
     result = fit_head(head, x, y, "regr", head.settings(settings), "t", strict)
     paper = fit_head(ProbeHead(), x, y, "regr", settings, "t", neuco)
@@ -210,10 +212,10 @@ def _claims(task_scores, leaderboard, depth=DEPTH, sizes=None, cnn=("rcf",)):
 def test_claims_pass_fail_and_not_run():
     task_scores = pd.DataFrame(
         {
-            "encoder": ["a", "a", "b", "b"],
-            "aggregation": ["pre", "post", "pre", "post"],
+            "encoder": ["a", "a", "b", "b", "linear", "linear"],
+            "aggregation": ["pre", "post", "pre", "post", "pre", "post"],
             "task": "clouds_reg",
-            "mean_score": [0.1, 0.3, 0.5, 0.4],
+            "mean_score": [0.1, 0.3, 0.5, 0.4, 0.2, 0.2],
         }
     )
     leaderboard = pd.DataFrame(
@@ -231,6 +233,9 @@ def test_claims_pass_fail_and_not_run():
     claims = _claims(task_scores, leaderboard, sizes=sizes)
     assert claims.loc["Table 4", "status"] == FAIL  # encoder b: post 0.4 < pre 0.5
     assert "b: 0.400 vs 0.500" in claims.loc["Table 4", "evidence"]
+    assert "identical for linear: left out" in claims.loc["Table 4", "evidence"]
+    passing = task_scores[task_scores["encoder"] != "b"]
+    assert _claims(passing, leaderboard).loc["Table 4", "status"] == PASS
     assert claims.loc["Fig. 5b", "status"] == PASS  # strong +0.02 < 0.06, weak +0.15
     assert claims.loc["Table 4, Fig. 3", "status"] == PASS
     assert claims.loc["Fig. 5a", "status"] == PASS  # peak at 64 of 16-256
@@ -312,3 +317,59 @@ def test_ablation_config_errors_name_the_key(ablations, message):
     }
     with pytest.raises(EobenchError, match=message):
         check_ablations(config)
+
+
+# -- ablation figures ------------------------------------------------------------------------
+
+
+def _ablation_summary():
+    rows = []
+    for encoder in ("rcf", "vit"):
+        for size in (16, 64, 256):
+            for layer in (0, 1):
+                for head in ("linear", "mlp1"):
+                    for task, task_type in (("a", "regr"), ("b", "cls")):
+                        rows.append((encoder, size, layer, head, task, task_type))
+    frame = pd.DataFrame(rows, columns=["encoder", "size", "layer", "head", "task", "task_type"])
+    frame["metric"] = np.where(frame["task_type"] == "regr", "r2", "f1")
+    frame["mean_score"] = np.log2(frame["size"]) / 10 + 0.1 * frame["layer"]
+    frame["std_score"], frame["q"] = 0.05, 1.0
+    frame["head_parameters"] = frame["head"].map({"linear": 65, "mlp1": 2113})
+    return frame
+
+
+@pytest.mark.parametrize(
+    "name", ["embedding_size", "embedding_size_per_task", "probe_depth", "probe_depth_per_task"]
+)
+def test_ablation_figures_render(name, tmp_path):
+    import matplotlib.pyplot as plt
+
+    from eobench.plots.ablations import ablation_figure, plot_ablation
+
+    summary = _ablation_summary()
+    if name.startswith("probe_depth"):
+        summary = summary[(summary["size"] == 64) & (summary["layer"] == 0)]
+    else:
+        summary = summary[(summary["head"] == "linear") & (summary["layer"] == 0)]
+    figure, _ = ablation_figure(name, summary)
+    axes = [ax for ax in figure.axes if ax.get_visible()]
+    if name == "embedding_size":
+        assert [line.get_label() for line in axes[0].get_lines()] == ["rcf", "vit"]
+        np.testing.assert_allclose(axes[0].get_lines()[0].get_ydata(), [0.4, 0.6, 0.8])
+    elif name == "probe_depth":
+        labels = axes[0].get_legend_handles_labels()[1]
+        assert labels == ["linear (65 params)", "mlp1 (2,113 params)"]
+    else:
+        assert len(axes) == 2  # one panel per task
+    plt.close(figure)
+    plot_ablation(name, summary, tmp_path / "f.pdf", tmp_path / "f.png", {"dpi": 50})
+    assert (tmp_path / "f.pdf").stat().st_size > 0 and (tmp_path / "f.png").stat().st_size > 0
+
+
+def test_ablation_figure_errors_name_the_setting(tmp_path):
+    from eobench.plots.ablations import plot_ablation
+
+    with pytest.raises(EobenchError, match=r"figures\.layers"):
+        plot_ablation("layers", _ablation_summary().drop(columns="layer"), "x.pdf", "x.png")
+    with pytest.raises(EobenchError, match=r"figures\.probe_depth: unknown setting 'colour'"):
+        plot_ablation("probe_depth", _ablation_summary(), "x.pdf", "x.png", {"colour": 1})

@@ -132,8 +132,8 @@ def test_a_teams_embeddings_file_is_scored_like_an_encoder(store, tmp_path):
     header = "id," + ",".join(str(j) for j in range(5))
     rows = [f"{i}," + ",".join(f"{v:.7g}" for v in row) for i, row in zip(ids, values, strict=True)]
     table.write_text("\n".join([header, *rows, "other_sample,1,2,3,4,5"]) + "\n")
-    out_ids, out = extract(store, tmp_path / "team.parquet", {"type": "embeddings_file",
-                                                            "path": str(table)}, "none", dim=8)  # fmt: skip
+    spec = {"type": "embeddings_file", "path": str(table)}
+    out_ids, out = extract(store, tmp_path / "team.parquet", spec, "none", dim=8)
     expected = {i.removesuffix(".zarr.zip"): row for i, row in zip(ids, values, strict=True)}
     assert out_ids == list(store.sample_ids)  # the dataset's rows, not the file's extra one
     np.testing.assert_allclose(out[:, :5], [expected[i] for i in out_ids], rtol=1e-6)

@@ -38,6 +38,16 @@ def test_tiny_run_produces_tables_and_figures(tiny_run):
         f"results/scores/{stem}/leaderboard.csv",
         f"results/figures/{stem}/radar.png",
         f"results/figures/{stem}/q_per_task.pdf",
+        f"results/tables/{stem}/leaderboard_intervals.md",
+        "results/tables/synth_tiny/claims.md",
+        "results/tables/synth_tiny/probe_depth.tex",
+        "results/tables/synth_tiny/converged_gap.md",
+        "results/tables/synth_tiny/runtime_scaling.csv",
+        "results/figures/synth_tiny/embedding_size.png",
+        "results/figures/synth_tiny/probe_depth_per_task.pdf",
+        "results/figures/synth_tiny/channel_correlation.png",
+        "results/figures/synth_tiny/sample_map.png",
+        "results/figures/synth_tiny/task_samples.png",
     ]:
         assert (workdir / path).stat().st_size > 0, path
         assert path in result.stdout + result.stderr  # the run says where outputs landed
@@ -49,7 +59,23 @@ def test_tiny_run_produces_tables_and_figures(tiny_run):
     record = json.loads((workdir / f"results/scores/{stem}/leaderboard.json").read_text())
     assert record["provenance"]["code_version"].startswith("eobench ")
     assert sum(record["task_weights"].values()) == pytest.approx(1)
-    assert (workdir / "results/logs/probe_embeddings/synth_tiny/neuco/rcf/post.log").exists()
+    log = "results/logs/probe_embeddings/synth_tiny/neuco/linear/rcf/post.log"
+    assert (workdir / log).exists()
+
+
+@pytest.mark.slow
+def test_tiny_run_ablation_tables(tiny_run):
+    workdir, _ = tiny_run
+    depth = pd.read_csv(workdir / "results/tables/synth_tiny/probe_depth.csv")
+    # tiny.yaml: heads linear, mlp1 (32 hidden), knn, converged on random and rcf.
+    assert set(depth["head"]) == {"linear", "mlp1", "knn", "converged"}
+    assert set(depth["encoder"]) == {"random", "rcf"}
+    parameters = depth.drop_duplicates("head").set_index("head")["parameters"]
+    assert parameters["linear"] == 1024 + 1 and parameters["mlp1"] == 1024 * 32 + 32 + 33
+    claims = pd.read_csv(workdir / "results/tables/synth_tiny/claims.csv")
+    assert set(claims["status"]) <= {"PASS", "FAIL", "NOT RUN"} and len(claims) == 5
+    sizes = pd.read_csv(workdir / "results/ablations/synth_tiny/embedding_size/task_scores.csv")
+    assert sorted(sizes["size"].unique()) == [16, 64, 256]
 
 
 @pytest.mark.slow
@@ -67,6 +93,14 @@ def test_figure_setting_reruns_that_figure_alone(tiny_run, tmp_path):
 
 
 @pytest.mark.slow
+def test_ablation_figure_setting_reruns_that_figure_alone(tiny_run, tmp_path):
+    workdir, _ = tiny_run
+    overlay = tmp_path / "size.yaml"
+    overlay.write_text("figures:\n  embedding_size:\n    title: Size\n")
+    assert planned_jobs(workdir, str(overlay)) == {"all": 1, "figure_ablation": 1}
+
+
+@pytest.mark.slow
 def test_table_setting_reruns_that_table_alone(tiny_run, tmp_path):
     workdir, _ = tiny_run
     overlay = tmp_path / "table.yaml"
@@ -80,6 +114,7 @@ def test_probe_setting_reruns_probes_and_what_follows_never_extraction(tiny_run,
     overlay = tmp_path / "probe.yaml"
     overlay.write_text("probe:\n  epochs: 7\n")
     jobs = planned_jobs(workdir, str(overlay))
-    assert jobs.get("probe_embeddings") == 9
+    # 9 main tables, 6 more probe-depth runs (mlp1, knn, converged on random and rcf), 3 sizes.
+    assert jobs.get("probe_embeddings") == 9 + 6 + 3
     assert {"score_methods", "table_task_scores", "figure_radar"} <= set(jobs)
     assert "extract_embeddings" not in jobs and "synthesize_dataset" not in jobs

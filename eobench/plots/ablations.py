@@ -68,6 +68,12 @@ def plot_ablation(
     provenance: dict[str, Any] | None = None,
 ) -> None:
     """Draw ablation figure ``name`` (a key of :data:`FIGURES`) and save it as PDF and PNG."""
+    figure, settings = ablation_figure(name, summary, settings)
+    save_figure(figure, out_pdf, out_png, settings["dpi"], provenance)
+
+
+def ablation_figure(name: str, summary: pd.DataFrame, settings: dict[str, Any] | None = None):
+    """The figure of :func:`plot_ablation` and its checked settings."""
     if name not in FIGURES:
         raise EobenchError(f"unknown ablation figure {name!r} (known: {sorted(FIGURES)})")
     default_title, axis = FIGURES[name]
@@ -79,7 +85,7 @@ def plot_ablation(
     settings = checked_settings(settings, spec, f"figures.{name}")
     _check(summary, axis, name)
     figure = (_per_task_figure if per_task else _overall_figure)(summary, axis, settings)
-    save_figure(figure, out_pdf, out_png, settings["dpi"], provenance)
+    return figure, settings
 
 
 def _overall_figure(summary: pd.DataFrame, axis: str, settings: dict[str, Any]):
@@ -120,6 +126,7 @@ def _overall_figure(summary: pd.DataFrame, axis: str, settings: dict[str, Any]):
             ax.set_xscale("log", base=2)
             sizes = sorted(table[axis].dropna().astype(int).unique())
             ax.set_xticks(sizes, [str(s) for s in sizes])
+            ax.minorticks_off()
             ax.set_xlabel("embedding size N")
         else:
             ax.set_xlabel(axis)
@@ -176,6 +183,12 @@ def _per_task_figure(summary: pd.DataFrame, axis: str, settings: dict[str, Any])
                 )
             if axis == "size":
                 ax.set_xscale("log", base=2)
+                sizes = sorted(summary["size"].dropna().astype(int).unique())
+                ax.set_xticks(sizes, [str(s) for s in sizes], rotation=90)
+                ax.minorticks_off()
+            elif axis == "layer":
+                layers = sorted(summary["layer"].dropna().astype(int).unique())
+                ax.set_xticks(layers, [str(layer) for layer in layers])
         ax.axhline(0, color="black", linewidth=0.5)
         ax.set_title(task_label(task, rows["metric"].iloc[0], width=30), fontsize=8.5)
         ax.tick_params(labelsize=7)

@@ -1,0 +1,117 @@
+# Challenge mode: a folder of submissions scored in submission order for a phase
+# (development: a task subset, K = 40, participants learn only their mean Q; evaluation:
+# every task, K = 200), the leaderboard history and the rank evolution (paper Fig. 7).
+# Scores are cached per submission under results/challenge/{phase}/cache/ (not an output,
+# so Snakemake keeps it across runs and a re-run probes only new submissions).
+
+CHALLENGE = config["challenge"]
+
+
+def challenge_demo_entries(dataset):
+    """The demo challenge: every team (encoder) submits its tables round by round, all
+    `pre` tables first, then all `post` ones, teams in config order."""
+    teams = CHALLENGE["demo"]["teams"] or SELECTED_ENCODERS
+    return [
+        {
+            "team": team,
+            "source": f"results/submissions/{dataset}/{team}__{aggregation}.csv",
+            "submission_file": f"{team}__{aggregation}.csv",
+        }
+        for aggregation in CHALLENGE["demo"]["aggregations"]
+        for team in teams
+        if aggregation in aggregations_of(team)
+    ]
+
+
+def challenge_submissions_dir():
+    """The configured submissions folder, else the demo built from this run's embeddings."""
+    return (
+        CHALLENGE["submissions_dir"] or f"results/challenge/demo/{DATASET}/submissions"
+    )
+
+
+def challenge_annotation_dir():
+    """The configured annotation folder, else the labels of the configured dataset."""
+    return CHALLENGE["annotation_path"] or f"results/data/{DATASET}/labels"
+
+
+def challenge_targets():
+    targets = []
+    for phase in CHALLENGE["phases"]:
+        targets += [
+            f"results/challenge/{phase}/{name}"
+            for name in ("leaderboard_history.csv", "leaderboard.csv", "run.json")
+        ]
+        targets += [
+            f"results/figures/challenge/{phase}/rank_evolution.{ext}"
+            for ext in ("pdf", "png")
+        ]
+    return targets
+
+
+rule challenge_demo_submissions:
+    """A demo submissions folder and its manifest from the workflow's own embeddings."""
+    input:
+        lambda wildcards: [
+            e["source"] for e in challenge_demo_entries(wildcards.dataset)
+        ],
+    output:
+        submissions=directory("results/challenge/demo/{dataset}/submissions"),
+    log:
+        "results/logs/challenge_demo_submissions/{dataset}.log",
+    conda:
+        "../envs/data.yaml"
+    params:
+        entries=lambda wildcards: challenge_demo_entries(wildcards.dataset),
+    script:
+        "../scripts/challenge_demo_submissions.py"
+
+
+rule challenge_leaderboard:
+    """Every submission scored in order; leaderboard history, final board, feedback."""
+    input:
+        submissions=challenge_submissions_dir(),
+        annotations=challenge_annotation_dir(),
+    output:
+        history="results/challenge/{phase}/leaderboard_history.csv",
+        leaderboard="results/challenge/{phase}/leaderboard.csv",
+        task_scores="results/challenge/{phase}/task_scores.csv",
+        run="results/challenge/{phase}/run.json",
+        feedback=directory("results/challenge/{phase}/feedback"),
+    log:
+        "results/logs/challenge_leaderboard/{phase}.log",
+    wildcard_constraints:
+        phase="development|evaluation",
+    # Probing needs torch, which envs/data.yaml lacks.
+    conda:
+        "../envs/torch.yaml"
+    threads: 2
+    resources:
+        gpu=GPUS,
+    params:
+        challenge=CHALLENGE,
+        probe=config["probe"],
+        embedding_dim=config["embedding_dim"],
+        seed=config["seed"],
+        epsilon=config["scoring"]["epsilon"],
+    script:
+        "../scripts/challenge_leaderboard.py"
+
+
+rule figure_rank_evolution:
+    """Rank of each team after every submission (Fig. 7)."""
+    input:
+        history="results/challenge/{phase}/leaderboard_history.csv",
+    output:
+        pdf="results/figures/challenge/{phase}/rank_evolution.pdf",
+        png="results/figures/challenge/{phase}/rank_evolution.png",
+    log:
+        "results/logs/figure_rank_evolution/{phase}.log",
+    wildcard_constraints:
+        phase="development|evaluation",
+    conda:
+        "../envs/plots.yaml"
+    params:
+        settings=config["figures"].get("rank_evolution", {}),
+    script:
+        "../scripts/figure_rank_evolution.py"
