@@ -195,10 +195,23 @@ def figure_targets():
     ]
     figures += [figure for name in ablations_run() for figure in ABLATION_FIGURES[name]]
     figures += ["channel_correlation", "task_samples", "sample_map"]
+    # Per-run diagnostics of the main tables' probes.
+    if config["probe"]["enable_plots"]:
+        figures += [
+            f"{protocol}/diagnostics/{MAIN_HEAD}/{encoder}/{aggregation}"
+            for protocol in PROTOCOLS
+            for encoder, aggregation in methods()
+        ]
     stem = f"results/figures/{DATASET}"
-    return [
-        f"{stem}/{figure}.{ext}" for figure in figures for ext in ("pdf", "png")
-    ] + [f"{stem}/channel_correlation.csv"]
+    targets = [f"{stem}/{figure}.{ext}" for figure in figures for ext in ("pdf", "png")]
+    targets.append(f"{stem}/channel_correlation.csv")
+    # Fig. 7: the rank evolution of every challenge phase.
+    targets += [
+        f"results/figures/challenge/{phase}/rank_evolution.{ext}"
+        for phase in config["challenge"]["phases"]
+        for ext in ("pdf", "png")
+    ]
+    return targets
 
 
 def report_outputs():

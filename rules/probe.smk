@@ -8,6 +8,7 @@ rule probe_embeddings:
     output:
         scores="results/probes/{dataset}/{protocol}/{head}/{encoder}/{table}/scores.parquet",
         history="results/probes/{dataset}/{protocol}/{head}/{encoder}/{table}/history.parquet",
+        predictions="results/probes/{dataset}/{protocol}/{head}/{encoder}/{table}/predictions.parquet",
     log:
         "results/logs/probe_embeddings/{dataset}/{protocol}/{head}/{encoder}/{table}.log",
     conda:
@@ -23,3 +24,21 @@ rule probe_embeddings:
         seed=config["seed"],
     script:
         "../scripts/probe_embeddings.py"
+
+
+rule figure_probe_diagnostics:
+    """Loss and score curves, predicted vs true, confusion matrices of one probe run."""
+    input:
+        history="results/probes/{dataset}/{protocol}/{head}/{encoder}/{table}/history.parquet",
+        predictions="results/probes/{dataset}/{protocol}/{head}/{encoder}/{table}/predictions.parquet",
+    output:
+        pdf="results/figures/{dataset}/{protocol}/diagnostics/{head}/{encoder}/{table}.pdf",
+        png="results/figures/{dataset}/{protocol}/diagnostics/{head}/{encoder}/{table}.png",
+    log:
+        "results/logs/figure_probe_diagnostics/{dataset}/{protocol}/{head}/{encoder}/{table}.log",
+    conda:
+        "../envs/plots.yaml"
+    params:
+        settings=config["figures"]["probe_diagnostics"],
+    script:
+        "../scripts/figure_probe_diagnostics.py"

@@ -31,7 +31,7 @@ def main(smk):
         device=probe["device"],
     )
     head = ProbeHead.from_config(smk.wildcards.head, smk.params.head)
-    scores, history = evaluate_embeddings(
+    scores, history, predictions = evaluate_embeddings(
         smk.input.embeddings,
         smk.input.labels,
         settings,
@@ -40,6 +40,7 @@ def main(smk):
         standardize=probe["standardize_embeddings"],
         normalize_labels=probe["normalize_labels"],
         head=head,
+        with_predictions=True,
     )
     method = {
         "encoder": smk.wildcards.encoder,
@@ -61,6 +62,7 @@ def main(smk):
     )
     write_parquet(smk.output.scores, scores, record)
     write_parquet(smk.output.history, history, record)
+    write_parquet(smk.output.predictions, predictions, record)
 
 
 run(main, snakemake)

@@ -152,3 +152,49 @@ def test_evaluation_is_deterministic(annotated):
     first, _ = evaluate_embeddings(path, labels, SETTINGS, 16, progress=False)
     second, _ = evaluate_embeddings(path, labels, SETTINGS, 16, progress=False)
     pd.testing.assert_frame_equal(first, second)
+
+
+@pytest.mark.parametrize("head_spec", [{"type": "linear"}, {"type": "knn", "n_neighbors": 5}])
+def test_test_predictions_reproduce_the_split_scores(annotated, head_spec):
+    from sklearn.metrics import f1_score, r2_score
+
+    from eobench.probes.heads import ProbeHead
+
+    path, labels, ids, _ = annotated
+    head = ProbeHead.from_config("h", head_spec)
+    scores, _, predictions = evaluate_embeddings(
+        path, labels, SETTINGS, 16, progress=False, head=head, with_predictions=True
+    )
+    for (task, split), rows in predictions.groupby(["task", "split"]):
+        score = scores.query("task == @task and split == @split")["score"].item()
+        if rows["task_type"].iloc[0] == "cls":
+            expected = f1_score(rows["label"], rows["output"] > 0, zero_division=0)
+        else:
+            expected = r2_score(rows["label"], rows["output"])
+        assert score == pytest.approx(expected, abs=1e-5), (task, split)
+    # 10 % of each task's samples per split, and real sample ids
+    assert len(predictions.query("task == 'beta'")) == SETTINGS.k_splits * 10
+    assert set(predictions["id"]) <= set(ids)
+
+
+def test_diagnostics_figure_has_a_row_per_task(annotated, tmp_path):
+    import matplotlib.pyplot as plt
+
+    from eobench.plots.diagnostics import diagnostics_figure, plot_probe_diagnostics
+
+    path, labels, _, _ = annotated
+    _, history, predictions = evaluate_embeddings(
+        path, labels, SETTINGS, 16, progress=False, with_predictions=True
+    )
+    figure, _ = diagnostics_figure(history, predictions)
+    titles = [ax.get_title() for ax in figure.axes]
+    assert sum(t.startswith(("alpha", "beta", "gamma")) for t in titles) == 3
+    confusion = [ax for ax in figure.axes if ax.get_title() == "confusion matrix, all splits"]
+    assert len(confusion) == 1
+    cells = sorted(int(t.get_text()) for t in confusion[0].texts)
+    assert sum(cells) == len(predictions.query("task == 'gamma'"))
+    plt.close(figure)
+    plot_probe_diagnostics(history, predictions, tmp_path / "d.pdf", tmp_path / "d.png")
+    assert (tmp_path / "d.png").stat().st_size > 0
+    with pytest.raises(EobenchError, match="predictions table lacks"):
+        diagnostics_figure(history, predictions.drop(columns="output"))

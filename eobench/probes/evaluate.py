@@ -85,7 +85,8 @@ def evaluate_embeddings(
     require_all_ids: bool = True,
     progress: bool = True,
     head: ProbeHead = LINEAR,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+    with_predictions: bool = False,
+) -> tuple[pd.DataFrame, ...]:
     """Probe an embedding table on every task.
 
     Returns a tidy table of split scores (``task, task_type, metric, split, score,
@@ -94,6 +95,9 @@ def evaluate_embeddings(
     test_score, validation_score, train_loss``).
 
     ``head`` is the probe trained on the splits (default: the paper's linear probe).
+    ``with_predictions`` adds a third table, the selected epoch's output on every test
+    sample of every split (``task, split, id, label, output``; logits for
+    classification), for the diagnostics figures.
     ``require_all_ids`` rejects a table that lacks labelled ids (the workflow's own
     embeddings must cover the dataset); without it, such ids are left out, as the
     reference evaluator's merge does.
@@ -123,7 +127,7 @@ def evaluate_embeddings(
     # Converged heads choose their penalty on validation parts; the test parts do not
     # depend on the protocol, so their scores pair with the other heads' split by split.
     split_settings = replace(settings, protocol="strict") if head.needs_validation else settings
-    scores, histories = [], []
+    scores, histories, predictions = [], [], []
     for task in tqdm(task_list, desc="probing tasks", unit="task", disable=not progress):
         present = np.array([i in row_of for i in task.ids])
         if not present.all():
@@ -173,6 +177,21 @@ def evaluate_embeddings(
                 axis=1,
             )
         )
+        if with_predictions:
+            split_of, sample_of = np.nonzero(splits.test)
+            task_ids = np.asarray([i for i, p in zip(task.ids, present, strict=True) if p])
+            predictions.append(
+                pd.DataFrame(
+                    {
+                        "task": task.name,
+                        "task_type": task.task_type,
+                        "split": split_of,
+                        "id": task_ids[sample_of],
+                        "label": labels[sample_of],
+                        "output": result.best_outputs[sample_of, split_of],
+                    }
+                )
+            )
         epochs = result.test_history.shape[0]
         # Heads without epochs (converged: one row per penalty; kNN) have no training loss.
         train_loss = (
@@ -197,4 +216,7 @@ def evaluate_embeddings(
                 }
             )
         )
-    return pd.concat(scores, ignore_index=True), pd.concat(histories, ignore_index=True)
+    tables = (pd.concat(scores, ignore_index=True), pd.concat(histories, ignore_index=True))
+    if with_predictions:
+        return (*tables, pd.concat(predictions, ignore_index=True))
+    return tables
