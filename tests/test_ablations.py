@@ -197,6 +197,23 @@ def test_probe_depth_table_by_hand():
     assert table.loc[("weak", "mlp1"), "parameters"] == 100
 
 
+def test_common_splits_keep_the_splits_every_run_has():
+    from sklearn.model_selection import ShuffleSplit
+
+    from eobench.tables.ablations import common_splits
+
+    scores = pd.DataFrame(
+        {"method": ["a"] * 4 + ["b"] * 2, "split": [0, 1, 2, 3, 0, 1], "score": range(6)}
+    )
+    assert common_splits(scores, ["method"])["split"].tolist() == [0, 1, 0, 1]
+    # Why it pairs: fewer ShuffleSplit splits are the first ones of more.
+    grid = np.empty((50, 1))
+    few = [test for _, test in ShuffleSplit(3, test_size=0.1, random_state=42).split(grid)]
+    more = [test for _, test in ShuffleSplit(8, test_size=0.1, random_state=42).split(grid)]
+    for a, b in zip(few, more, strict=False):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_converged_gap_by_hand():
     gap = converged_gap_table(DEPTH).set_index(["encoder", "task"])
     assert gap.loc[("strong", "b"), "gap"] == pytest.approx(0.20)

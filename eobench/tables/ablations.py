@@ -16,6 +16,17 @@ import pandas as pd
 from eobench.errors import EobenchError
 
 
+def common_splits(split_scores: pd.DataFrame, run_columns: list[str]) -> pd.DataFrame:
+    """Keep the splits every run of an ablation has, so that runs compare pairwise.
+
+    Heads may run on fewer splits than the linear probe (``probe_heads.<name>.k_splits``);
+    the splits are drawn in order by the same ``ShuffleSplit``, so the first ``K_min``
+    splits of every run are the same train/test partitions.
+    """
+    k_min = int(split_scores.groupby(run_columns, dropna=False)["split"].max().min()) + 1
+    return split_scores[split_scores["split"] < k_min]
+
+
 def _require(summary: pd.DataFrame, columns: list[str], what: str) -> None:
     missing = [c for c in columns if c not in summary]
     if missing:
