@@ -509,6 +509,7 @@ def _score_into_cache(
         normalize_labels=config["normalize_labels"],
         require_all_ids=False,
         progress=False,
+        detailed=False,
     )
     # A whole folder at once: an interrupted run never leaves a half-written entry.
     with atomic_path(entry, directory=True) as tmp:

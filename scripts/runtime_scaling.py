@@ -39,7 +39,7 @@ def main(smk):
         smk.input.md_template,
         smk.input.tex_template,
         dict(smk.params.settings),
-        provenance({**grid, **settings.as_dict()}),
+        provenance({"grid": grid, "probe": settings.as_dict()}),
         what="tables.runtime_scaling",
     )
 

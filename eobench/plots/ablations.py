@@ -26,6 +26,9 @@ SETTINGS = {
     "dpi": (200, "positive_int"),
     "title": ("", "text"),
     "columns": (4, "positive_int"),
+    # Scores of bad-by-design embeddings go far below 0 (R² is unbounded below); the
+    # axes stop here so the differences that matter stay visible. Bars below are cut.
+    "y_min": (-1.0, "number"),
 }
 
 #: The figures of this module: name -> (default title, the ablation axis on x).
@@ -132,10 +135,18 @@ def _overall_figure(summary: pd.DataFrame, axis: str, settings: dict[str, Any]):
             ax.set_xlabel(axis)
         ax.legend(title="encoder", fontsize=8, frameon=False)
     ax.set_ylabel(_metric_label(summary))
+    _floor(ax, settings["y_min"])
     ax.grid(axis="y", alpha=0.3)
     ax.set_title(settings["title"])
     figure.tight_layout()
     return figure
+
+
+def _floor(ax, y_min: float) -> None:
+    bottom, top = ax.get_ylim()
+    if bottom < y_min:
+        ax.set_ylim(y_min, max(top, y_min + 0.1))
+        ax.text(0.01, 0.01, f"axis cut at {y_min:g}", transform=ax.transAxes, fontsize=6)
 
 
 def _per_task_figure(summary: pd.DataFrame, axis: str, settings: dict[str, Any]):
@@ -190,6 +201,7 @@ def _per_task_figure(summary: pd.DataFrame, axis: str, settings: dict[str, Any])
                 layers = sorted(summary["layer"].dropna().astype(int).unique())
                 ax.set_xticks(layers, [str(layer) for layer in layers])
         ax.axhline(0, color="black", linewidth=0.5)
+        _floor(ax, settings["y_min"])
         ax.set_title(task_label(task, rows["metric"].iloc[0], width=30), fontsize=8.5)
         ax.tick_params(labelsize=7)
         ax.grid(axis="y", alpha=0.3)

@@ -86,6 +86,7 @@ def evaluate_embeddings(
     progress: bool = True,
     head: ProbeHead = LINEAR,
     with_predictions: bool = False,
+    detailed: bool = True,
 ) -> tuple[pd.DataFrame, ...]:
     """Probe an embedding table on every task.
 
@@ -95,7 +96,9 @@ def evaluate_embeddings(
     test_score, validation_score, train_loss``).
 
     ``head`` is the probe trained on the splits (default: the paper's linear probe).
-    ``with_predictions`` adds a third table, the selected epoch's output on every test
+    ``detailed=False`` leaves out the per-split scikit-learn metrics (MSE, MAE,
+    precision, ...) where only the score is needed, as in challenge scoring, where they
+    cost about as much as the probes. ``with_predictions`` adds a third table, the selected epoch's output on every test
     sample of every split (``task, split, id, label, output``; logits for
     classification), for the diagnostics figures.
     ``require_all_ids`` rejects a table that lacks labelled ids (the workflow's own
@@ -154,7 +157,7 @@ def evaluate_embeddings(
                     labels[splits.test[split]],
                     result.best_outputs[splits.test[split], split],
                 )
-                for split in range(k)
+                for split in range(k if detailed else 0)
             ]
         )
         scores.append(
