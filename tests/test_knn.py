@@ -2,11 +2,12 @@
 
 import numpy as np
 import pytest
-from sklearn.metrics import f1_score, r2_score
-from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
+import torch
+from reference_probe import reference_knn
 
-from eobench.probes.knn import knn_probe
+from eobench.probes.knn import knn_outputs, knn_probe
 from eobench.probes.linear import ProbeSettings, task_splits
+from eobench.probes.splits import Splits
 
 
 @pytest.mark.parametrize("task_type", ["regr", "cls"])
@@ -19,26 +20,26 @@ def test_knn_equals_sklearn_on_every_split(task_type, protocol):
         y = (y > 0.3).astype(float)
     splits = task_splits(ProbeSettings(protocol=protocol, k_splits=5), len(y), "t")
     result = knn_probe(x, y, task_type, splits, n_neighbors=7, device="cpu")
-    for k in range(splits.k):
-        train = splits.fit[k].copy()
-        if splits.validation is not None:
-            train |= splits.validation[k]
-        test = splits.test[k]
-        model = (KNeighborsClassifier if task_type == "cls" else KNeighborsRegressor)(
-            n_neighbors=7, metric="cosine", algorithm="brute"
-        ).fit(x[train], y[train])
-        predicted = model.predict(x[test])
-        expected = (
-            f1_score(y[test], predicted) if task_type == "cls" else r2_score(y[test], predicted)
-        )
-        assert result.scores[k] == pytest.approx(expected, abs=1e-5)
+    expected = reference_knn(x, y, task_type, splits, n_neighbors=7)
+    np.testing.assert_allclose(result.scores, expected, rtol=0, atol=1e-5)
+
+
+def test_knn_equals_sklearn_when_a_split_lacks_near_training_samples():
+    """A cluster mostly outside a split's training part: its rows need the full ranking."""
+    rng = np.random.default_rng(2)
+    centre = rng.normal(size=16)
+    x = rng.normal(size=(400, 16)).astype(np.float32)
+    x[:100] = (4 * centre + rng.normal(size=(100, 16))).astype(np.float32)
+    y = x[:, 0] + 0.3 * rng.normal(size=400)
+    train = rng.random((3, 400)) < 0.9
+    train[0, :85] = False  # split 0 keeps 15 of the cluster's 100 samples for training
+    splits = Splits(fit=train, test=~train)
+    result = knn_probe(x, y, "regr", splits, n_neighbors=20, device="cpu")
+    expected = reference_knn(x, y, "regr", splits, n_neighbors=20)
+    np.testing.assert_allclose(result.scores, expected, rtol=0, atol=1e-5)
 
 
 def test_knn_small_chunks_and_short_candidate_lists_agree():
-    import torch
-
-    from eobench.probes.knn import knn_outputs
-
     rng = np.random.default_rng(1)
     x = torch.as_tensor(rng.normal(size=(80, 5)), dtype=torch.float32)
     y = torch.as_tensor(rng.normal(size=80), dtype=torch.float32)

@@ -1,62 +1,40 @@
 """Batched MLP probes against one nn.Sequential per split."""
 
+import itertools
+
 import numpy as np
 import pytest
 import torch
-from sklearn.metrics import f1_score, r2_score
+from reference_probe import reference_mlp
 
-from eobench.probes.linear import ProbeSettings, epoch_permutations, probe_task, task_splits
+from eobench.probes.linear import (
+    ProbeSettings,
+    _BatchedProbes,
+    epoch_permutations,
+    loss_with_derivative,
+    probe_task,
+    task_splits,
+)
 from eobench.probes.mlp import MLPHead, parameter_count
 from eobench.probes.splits import task_seed
 
 
-def reference_mlp(x, y, task_type, settings, task_name):
-    """One network per split, autograd and torch.optim.AdamW, neuco epoch selection."""
-    seed = task_seed(settings.seed, task_name)
-    splits = task_splits(settings, len(y), task_name)
-    init = MLPHead.initial(seed, splits.k, x.shape[1], settings.hidden_layers, "cpu")
-    order = epoch_permutations(seed, splits, settings.epochs)
-    xt, yt = torch.as_tensor(x), torch.as_tensor(y, dtype=torch.float32)
-    scores = []
-    for k in range(splits.k):
-        layers = []
-        for index, (weight, bias) in enumerate(init.layers):
-            linear = torch.nn.Linear(weight.shape[1], weight.shape[2])
-            with torch.no_grad():
-                linear.weight.copy_(weight[k].T)
-                linear.bias.copy_(bias[k])
-            layers += [linear] + ([torch.nn.ReLU()] if index < len(init.layers) - 1 else [])
-        model = torch.nn.Sequential(*layers)
-        optimiser = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate)
-        loss_fn = torch.nn.BCEWithLogitsLoss() if task_type == "cls" else torch.nn.MSELoss()
-        test = splits.test[k]
-        best = -np.inf
-        for epoch in range(settings.epochs):
-            for start in range(0, order.shape[2], settings.batch_size):
-                batch = torch.as_tensor(order[k, epoch, start : start + settings.batch_size])
-                optimiser.zero_grad()
-                loss_fn(model(xt[batch]).view(-1), yt[batch]).backward()
-                optimiser.step()
-            with torch.no_grad():
-                out = model(xt).view(-1).numpy()
-            score = (
-                f1_score(y[test].astype(int), (out[test] > 0).astype(int))
-                if task_type == "cls"
-                else r2_score(y[test], out[test])
-            )
-            best = max(best, score)
-        scores.append(best)
-    return np.array(scores)
+def nonlinear_task(task_type, n=240, dim=10, seed=4):
+    """Gaussian embeddings whose labels depend on a product of two of their columns."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, dim)).astype(np.float32)
+    y = np.tanh(x[:, 0] * x[:, 1]) + 0.1 * rng.normal(size=n)
+    y = (y > 0).astype(float) if task_type == "cls" else (y - y.min()) / np.ptp(y)
+    return x, y
 
 
+@pytest.mark.parametrize("protocol", ["neuco", "strict"])
 @pytest.mark.parametrize("hidden", [(16,), (16, 8)])
 @pytest.mark.parametrize("task_type", ["regr", "cls"])
-def test_batched_mlp_equals_one_network_per_split(hidden, task_type):
-    rng = np.random.default_rng(4)
-    x = rng.normal(size=(240, 10)).astype(np.float32)
-    y = np.tanh(x[:, 0] * x[:, 1]) + 0.1 * rng.normal(size=240)
-    y = (y > 0).astype(float) if task_type == "cls" else (y - y.min()) / np.ptp(y)
+def test_batched_mlp_equals_one_network_per_split(hidden, task_type, protocol):
+    x, y = nonlinear_task(task_type)
     settings = ProbeSettings(
+        protocol=protocol,
         k_splits=4,
         epochs=4,
         batch_size=32,
@@ -68,6 +46,74 @@ def test_batched_mlp_equals_one_network_per_split(hidden, task_type):
     np.testing.assert_allclose(
         ours, reference_mlp(x, y, task_type, settings, "nonlinear"), atol=5e-5
     )
+
+
+def test_batched_mlp_equals_one_network_per_split_in_float64():
+    """Longer training of a deeper, wider net: float32 rounding would grow, float64 not."""
+    x, y = nonlinear_task("regr", n=300, dim=24)
+    settings = ProbeSettings(
+        k_splits=3,
+        epochs=10,
+        batch_size=16,
+        learning_rate=0.01,
+        minibatches="per_split",
+        hidden_layers=(32, 32),
+    )
+    seed = task_seed(settings.seed, "deep")
+    splits = task_splits(settings, len(y), "deep")
+    init = MLPHead.initial(seed, splits.k, x.shape[1], settings.hidden_layers, "cpu")
+    head = MLPHead([(w.double(), b.double()) for w, b in init.layers])
+    x64, y64 = torch.as_tensor(x, dtype=torch.float64), torch.as_tensor(y, dtype=torch.float64)
+    engine = _BatchedProbes(x64, y64, "regr", splits, settings, head)
+    ours = engine.run(engine.per_split_schedule(epoch_permutations(seed, splits, 10))).scores
+    expected = reference_mlp(x, y, "regr", settings, "deep", splits, dtype=torch.float64)
+    np.testing.assert_allclose(ours, expected, rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("shared", [True, False])
+@pytest.mark.parametrize("task_type", ["regr", "cls"])
+def test_closed_form_gradients_equal_autograd(shared, task_type):
+    """Each split's gradient is autograd's for its own network and its own mean loss."""
+    rng = np.random.default_rng(0)
+    k, batch, widths = 3, 12, [7, 5, 4, 1]
+    head = MLPHead(
+        [
+            (torch.as_tensor(rng.normal(size=(k, a, b))), torch.as_tensor(rng.normal(size=(k, b))))
+            for a, b in itertools.pairwise(widths)
+        ]
+    )
+    shape = (batch, widths[0]) if shared else (k, batch, widths[0])
+    xb = torch.as_tensor(rng.normal(size=shape))
+    # Shared rows: every split keeps a different subset, weighted 1 / count.
+    member = torch.as_tensor(rng.random((batch, k)) < 0.7, dtype=torch.float64)
+    member = member / member.sum(0)
+    target = torch.as_tensor(rng.random((batch, k)) < 0.5, dtype=torch.float64)
+    if task_type == "regr":
+        target = torch.as_tensor(rng.random((batch, k)))
+    loss, (gradient,) = head.loss_and_gradients(xb, member, target, loss_with_derivative(task_type))
+    for split in range(k):
+        modules = []
+        for weight, bias in head.layers:
+            linear = torch.nn.Linear(weight.shape[1], weight.shape[2], dtype=torch.float64)
+            with torch.no_grad():
+                linear.weight.copy_(weight[split].T)
+                linear.bias.copy_(bias[split])
+            modules += [linear, torch.nn.ReLU()]
+        model = torch.nn.Sequential(*modules[:-1])
+        rows = xb if shared else xb[split]
+        output = model(rows)[:, 0]
+        if task_type == "cls":
+            losses = torch.nn.functional.binary_cross_entropy_with_logits(
+                output, target[:, split], reduction="none"
+            )
+        else:
+            losses = (output - target[:, split]) ** 2
+        expected_loss = (losses * member[:, split]).sum()
+        expected_loss.backward()
+        torch.testing.assert_close(loss[split], expected_loss.detach())
+        for (weight, bias), layer in zip(head.unflatten(gradient), model[::2], strict=True):
+            torch.testing.assert_close(weight[split], layer.weight.grad.T)
+            torch.testing.assert_close(bias[split], layer.bias.grad)
 
 
 def test_mlp_learns_what_a_linear_probe_cannot():
@@ -88,3 +134,5 @@ def test_parameter_counts():
         torch.nn.Linear(8, 4), torch.nn.Linear(4, 2), torch.nn.Linear(2, 1)
     )
     assert parameter_count(8, (4, 2)) == sum(p.numel() for p in module.parameters())
+    head = MLPHead.initial(0, 3, 8, (4, 2), "cpu")
+    assert [p.numel() for p in head.parameters] == [3 * parameter_count(8, (4, 2))]

@@ -98,9 +98,9 @@ def evaluate_embeddings(
     ``head`` is the probe trained on the splits (default: the paper's linear probe).
     ``detailed=False`` leaves out the per-split scikit-learn metrics (MSE, MAE,
     precision, ...) where only the score is needed, as in challenge scoring, where they
-    cost about as much as the probes. ``with_predictions`` adds a third table, the selected epoch's output on every test
-    sample of every split (``task, split, id, label, output``; logits for
-    classification), for the diagnostics figures.
+    cost about as much as the probes. ``with_predictions`` adds a third table, the
+    selected epoch's output on every test sample of every split (``task, split, id,
+    label, output``; logits for classification), for the diagnostics figures.
     ``require_all_ids`` rejects a table that lacks labelled ids (the workflow's own
     embeddings must cover the dataset); without it, such ids are left out, as the
     reference evaluator's merge does.

@@ -235,6 +235,21 @@ def loss_with_derivative(task_type: str):
     return squared
 
 
+def adamw(parameters: list[torch.Tensor], lr: float, weight_decay: float) -> torch.optim.AdamW:
+    """``torch.optim.AdamW`` over the stacked parameters, fused into one kernel when it can.
+
+    The fused kernel reads and writes every element once per step instead of once per
+    element-wise operation, which matters when the parameters outgrow the caches (MLP
+    heads: ``K`` times a few hundred thousand); older torch builds lack it on the CPU.
+    """
+    try:
+        return torch.optim.AdamW(
+            parameters, lr, ADAM_BETAS, ADAM_EPS, weight_decay=weight_decay, fused=True
+        )
+    except RuntimeError:
+        return torch.optim.AdamW(parameters, lr, ADAM_BETAS, ADAM_EPS, weight_decay=weight_decay)
+
+
 class _BatchedProbes:
     """K probes (a head) trained together over one minibatch schedule with AdamW."""
 
@@ -281,12 +296,12 @@ class _BatchedProbes:
 
     def _loss_gradients(self, rows: torch.Tensor):
         """Per-split mean loss and the gradients of the head's parameters for one step."""
-        if rows.ndim == 1:  # shared rows, each split keeps its own training rows
-            xb = self.x[rows]  # [B, N]
+        # index_select copies whole rows, several times faster than advanced indexing.
+        xb = self.x.index_select(0, rows.reshape(-1)).view(*rows.shape, -1)
+        if rows.ndim == 1:  # shared rows [B, N], each split keeps its own training rows
             member = self.fit_mask[rows].to(xb.dtype)  # [B, K]
             target = self.y[rows][:, None]
-        else:  # one block of rows per split
-            xb = self.x[rows]  # [K, B, N]
+        else:  # one block of rows per split, [K, B, N]
             member = torch.ones(rows.shape[1], rows.shape[0], dtype=xb.dtype, device=xb.device)
             target = self.y[rows].T  # [B, K]
         # Mean over each split's rows. A split with no row in this step gets a zero
@@ -297,13 +312,11 @@ class _BatchedProbes:
     def run(self, schedule) -> ProbeResult:
         s = self.settings
         epochs, k = s.epochs, self.splits.k
-        beta1, beta2 = ADAM_BETAS
-        moments = [(torch.zeros_like(p), torch.zeros_like(p)) for p in self.head.parameters]
+        optimiser = adamw(self.head.parameters, s.learning_rate, s.weight_decay)
         test_history = np.full((epochs, k), np.nan)
         validation_history = None if self.validation_mask is None else test_history.copy()
         train_loss = np.zeros((epochs, k))
         steps_in_epoch = np.zeros(epochs)
-        step = 0
         epoch_loss = torch.zeros(k, device=self.x.device)
         current_epoch = 0
         for epoch, rows in schedule:
@@ -315,20 +328,9 @@ class _BatchedProbes:
             loss, gradients = self._loss_gradients(rows)
             epoch_loss += loss
             steps_in_epoch[epoch] += 1
-            step += 1
-            # AdamW exactly as torch.optim.AdamW (decoupled weight decay, bias correction).
-            bias_correction1 = 1 - beta1**step
-            bias_correction2_sqrt = math.sqrt(1 - beta2**step)
-            step_size = s.learning_rate / bias_correction1
-            with torch.no_grad():
-                for param, grad, (exp_avg, exp_avg_sq) in zip(
-                    self.head.parameters, gradients, moments, strict=True
-                ):
-                    param.mul_(1 - s.learning_rate * s.weight_decay)
-                    exp_avg.lerp_(grad, 1 - beta1)
-                    exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-                    denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(ADAM_EPS)
-                    param.addcdiv_(exp_avg, denom, value=-step_size)
+            for param, grad in zip(self.head.parameters, gradients, strict=True):
+                param.grad = grad
+            optimiser.step()
         train_loss[current_epoch] = (epoch_loss / max(steps_in_epoch[current_epoch], 1)).cpu()
         self._evaluate(current_epoch, test_history, validation_history)
 
