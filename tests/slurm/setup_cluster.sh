@@ -25,14 +25,16 @@ pgrep -x munged >/dev/null || runuser -u munge -- /usr/sbin/munged
 host=$(hostname -s)
 cpus=$(nproc)
 memory_mb=$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 - 1024 ))
-mkdir -p /etc/slurm /var/spool/slurmctld /var/spool/slurmd /var/log/slurm
+# State of its own: another cluster's state files on this machine stop slurmctld.
+spool=/var/spool/eobench-test
+mkdir -p /etc/slurm $spool/slurmctld $spool/slurmd /var/log/slurm
 cat > /etc/slurm/slurm.conf <<CONF
 ClusterName=eobench-test
 SlurmctldHost=${host}
 SlurmUser=root
 AuthType=auth/munge
-StateSaveLocation=/var/spool/slurmctld
-SlurmdSpoolDir=/var/spool/slurmd
+StateSaveLocation=${spool}/slurmctld
+SlurmdSpoolDir=${spool}/slurmd
 SwitchType=switch/none
 MpiDefault=none
 ProctrackType=proctrack/linuxproc
@@ -50,8 +52,14 @@ SlurmdPidFile=/run/slurmd.pid
 NodeName=${host} CPUs=${cpus} RealMemory=${memory_mb} State=UNKNOWN
 PartitionName=debug Nodes=${host} Default=YES MaxTime=INFINITE State=UP
 CONF
-pgrep -x slurmctld >/dev/null || slurmctld
-pgrep -x slurmd >/dev/null || slurmd
+pgrep -x slurmctld >/dev/null || slurmctld || {
+    echo "setup_cluster: slurmctld did not start: $(tail -n 1 /var/log/slurm/slurmctld.log)" >&2
+    exit 3
+}
+pgrep -x slurmd >/dev/null || slurmd || {
+    echo "setup_cluster: slurmd did not start: $(tail -n 1 /var/log/slurm/slurmd.log)" >&2
+    exit 3
+}
 
 for _ in $(seq 60); do
     if sinfo -h -o %T 2>/dev/null | grep -qE "idle|mixed|allocated"; then

@@ -1,0 +1,211 @@
+"""Benchmark: the batched MLP and kNN probes against plain per-split reference loops.
+
+The Table-5 cell of probe_engine.py (one task, N = 1024, 20 epochs, K = 40 splits, 2,415
+samples, batch 64, AdamW lr 1e-3, weight decay 0.01) for the other probe heads:
+
+- MLPs with one and with two hidden ReLU layers (``--hidden``, default 256 and 256,256):
+  one ``nn.Sequential`` per split with autograd and ``torch.optim.AdamW``
+  (tests/reference_probe.py::reference_mlp, same splits, initial weights and minibatch
+  order as the ``per_split`` schedule) against the batched engine's ``per_split`` and
+  ``shared`` schedules;
+- kNN (``--neighbors``, cosine similarity): scikit-learn's ``KNeighborsRegressor`` per
+  split (brute force) against the batched kNN probe.
+
+Everything is measured in this one run on this machine; the script prints times and
+ratios (target: at least 20x) and checks the scores. ``per_split`` repeats the reference's
+arithmetic: its float32 scores are printed as the largest difference from the reference,
+and on ``--exact-splits`` splits both run again in float64, where they must agree to
+1e-9 (training amplifies float32 rounding, the more so the deeper the network). The
+``shared`` schedule must give mean scores within two standard errors of ``per_split``'s
+over ``--seeds`` seeds (split scores as in probe_engine.py, pooled over the seeds). kNN
+must equal scikit-learn to 1e-6.
+
+    python benchmarks/probe_heads.py [--threads 2] [--hidden 256 256,256] [--neighbors 20]
+
+Each time is the fastest of a few runs, since the machines are shared and noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import torch
+from threadpoolctl import threadpool_limits
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from probe_engine import planted_regression, timed
+from reference_probe import reference_knn, reference_mlp
+
+from eobench.probes.knn import knn_probe
+from eobench.probes.linear import (
+    ProbeSettings,
+    _BatchedProbes,
+    epoch_permutations,
+    probe_task,
+    task_splits,
+)
+from eobench.probes.mlp import MLPHead, parameter_count
+from eobench.probes.splits import Splits, task_seed
+
+TASK = "task"
+
+
+def batched_float64(x, y, settings: ProbeSettings, splits: Splits) -> np.ndarray:
+    """Scores of the batched ``per_split`` schedule run in float64 on ``splits`` (CPU).
+
+    ``probe_task`` always trains in float32, so this builds the engine itself.
+    """
+    seed = task_seed(settings.seed, TASK)
+    init = MLPHead.initial(seed, splits.k, x.shape[1], settings.hidden_layers, "cpu")
+    head = MLPHead([(w.double(), b.double()) for w, b in init.layers])
+    x64, y64 = torch.as_tensor(x, dtype=torch.float64), torch.as_tensor(y, dtype=torch.float64)
+    engine = _BatchedProbes(x64, y64, "regr", splits, settings, head)
+    order = epoch_permutations(seed, splits, settings.epochs)
+    return engine.run(engine.per_split_schedule(order)).scores
+
+
+def gap_in_standard_errors(ours: list[np.ndarray], theirs: list[np.ndarray]):
+    """Mean score gap and its size in standard errors, pooled over seeds.
+
+    Within a seed the standard error is probe_engine.py's (split scores as independent
+    samples); the mean gap over S seeds has the root sum of their squares over S.
+    """
+    gaps = np.array([a.mean() - b.mean() for a, b in zip(ours, theirs, strict=True)])
+    variances = np.array(
+        [a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b) for a, b in zip(ours, theirs, strict=True)]
+    )
+    standard_error = np.sqrt(variances.sum()) / len(gaps)
+    return gaps.mean(), gaps.mean() / standard_error, gaps / np.sqrt(variances)
+
+
+def benchmark_mlp(args, x, y, hidden: tuple[int, ...]) -> bool:
+    base = ProbeSettings(
+        k_splits=args.splits, epochs=args.epochs, device=args.device, hidden_layers=hidden
+    )
+    exact_settings = replace(base, minibatches="per_split")
+    shared_settings = replace(base, minibatches="shared")
+    warm = replace(exact_settings, k_splits=2, epochs=1)
+    probe_task(x[:200], y[:200], "regr", warm, "warm-up")
+    shared, t_shared = timed(args.repeats, probe_task, x, y, "regr", shared_settings, TASK)
+    exact, t_exact = timed(args.repeats, probe_task, x, y, "regr", exact_settings, TASK)
+    reference, t_reference = timed(
+        args.reference_repeats,
+        reference_mlp,
+        x,
+        y,
+        "regr",
+        exact_settings,
+        TASK,
+        device=args.device,
+    )
+    difference = np.abs(exact.scores - reference).max()
+
+    # Exactness without float32 rounding, on the first few splits.
+    splits = task_splits(exact_settings, len(y), TASK)
+    few = Splits(fit=splits.fit[: args.exact_splits], test=splits.test[: args.exact_splits])
+    ours64 = batched_float64(x, y, exact_settings, few)
+    reference64 = reference_mlp(x, y, "regr", exact_settings, TASK, few, dtype=torch.float64)
+    difference64 = np.abs(ours64 - reference64).max()
+
+    # The shared schedule against per_split (equal to the reference) over several seeds.
+    shared_scores, exact_scores = [shared.scores], [exact.scores]
+    for seed in range(1, args.seeds):
+        for settings, scores in ((shared_settings, shared_scores), (exact_settings, exact_scores)):
+            seeded = replace(settings, seed=seed, split_seed=seed)
+            scores.append(probe_task(x, y, "regr", seeded, TASK).scores)
+    gap, gap_se, per_seed = gap_in_standard_errors(shared_scores, exact_scores)
+
+    n_parameters = parameter_count(args.dim, hidden)
+    widths = ",".join(map(str, hidden))
+    print(
+        f"MLP {widths} ({len(hidden)} hidden layer{'s' * (len(hidden) > 1)}): "
+        f"{n_parameters:,} parameters per probe, {n_parameters / (args.dim + 1):.0f}x the "
+        f"linear probe's {args.dim + 1:,}"
+    )
+    print(f"  per-split reference loop : {t_reference:8.2f} s")
+    print(f"  batched, per_split order : {t_exact:8.2f} s  ({t_reference / t_exact:5.1f}x)")
+    print(f"  batched, shared order    : {t_shared:8.2f} s  ({t_reference / t_shared:5.1f}x)")
+    print(f"  per_split vs reference   : max |score difference| = {difference:.2e} (float32)")
+    print(
+        f"                             max |score difference| = {difference64:.2e} "
+        f"(float64, {args.exact_splits} splits)"
+    )
+    seeds = ", ".join(f"{s:+.2f}" for s in per_seed)
+    print(
+        f"  shared vs per_split      : mean R2 gap {gap:+.4f} = {gap_se:+.2f} standard errors "
+        f"over {args.seeds} seeds ({seeds})"
+    )
+    ok = difference64 < 1e-9 and abs(gap_se) <= 2
+    print(f"  scores check             : {'PASS' if ok else 'FAIL'}")
+    return ok
+
+
+def benchmark_knn(args, x, y) -> bool:
+    ok = True
+    splits = task_splits(ProbeSettings(k_splits=args.splits), len(y), TASK)
+    print(f"kNN, k={args.neighbors}, cosine similarity: no trained parameters")
+    classes = (y > np.median(y)).astype(float)
+    for task_type, labels in (("regr", y), ("cls", classes)):
+        ours, t_ours = timed(
+            args.repeats, knn_probe, x, labels, task_type, splits, args.neighbors, args.device
+        )
+        reference, t_reference = timed(
+            args.repeats, reference_knn, x, labels, task_type, splits, args.neighbors
+        )
+        difference = np.abs(ours.scores - reference).max()
+        print(f"  {task_type + ', sklearn per split':24s} : {t_reference:8.2f} s")
+        print(
+            f"  {task_type + ', batched':24s} : {t_ours:8.2f} s  ({t_reference / t_ours:5.1f}x), "
+            f"max |score difference| = {difference:.2e}"
+        )
+        ok &= difference < 1e-6
+    print(f"  scores check             : {'PASS' if ok else 'FAIL'}")
+    return ok
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--samples", type=int, default=2415)
+    parser.add_argument("--dim", type=int, default=1024)
+    parser.add_argument("--splits", type=int, default=40)
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument(
+        "--hidden",
+        nargs="+",
+        default=["256", "256,256"],
+        help="hidden-layer widths of each MLP, e.g. 256 256,256",
+    )
+    parser.add_argument("--neighbors", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=3, help="best of, batched engine")
+    parser.add_argument("--reference-repeats", type=int, default=1, help="best of, reference")
+    parser.add_argument("--seeds", type=int, default=3, help="seeds of the shared-order check")
+    parser.add_argument("--exact-splits", type=int, default=2, help="splits run in float64")
+    parser.add_argument(
+        "--device", default="cpu", help="cpu or cuda (kNN reference and float64 checks: cpu)"
+    )
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    x, y = planted_regression(args.samples, args.dim)
+
+    print(
+        f"probe heads benchmark: n={args.samples}, N={args.dim}, K={args.splits}, "
+        f"epochs={args.epochs}, threads={args.threads}, device={args.device}, "
+        f"torch {torch.__version__}; best of {args.repeats} (batched) and "
+        f"{args.reference_repeats} (MLP reference) runs"
+    )
+    ok = True
+    # scikit-learn's BLAS gets the same number of threads as torch.
+    with threadpool_limits(args.threads):
+        for widths in args.hidden:
+            ok &= benchmark_mlp(args, x, y, tuple(int(w) for w in widths.split(",")))
+        ok &= benchmark_knn(args, x, y)
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
