@@ -63,9 +63,7 @@ rule table_converged_gap:
 rule figure_ablation:
     """Figs. 5a, 14-15 (size), 5b, 13 (probe depth) and 12 (layers)."""
     input:
-        summary=lambda wildcards: "results/ablations/{dataset}/"
-        + ABLATION_OF_FIGURE[wildcards.figure]
-        + "/task_scores.csv",
+        summary=ablation_summary_of_figure,
     output:
         pdf="results/figures/{dataset}/{figure}.pdf",
         png="results/figures/{dataset}/{figure}.png",

@@ -214,6 +214,59 @@ def figure_targets():
     return targets
 
 
+# -- challenge mode -------------------------------------------------------------------
+
+CHALLENGE = config["challenge"]
+
+
+def challenge_demo_entries(dataset):
+    """The demo challenge: every team (encoder) submits its tables round by round, all
+    `pre` tables first, then all `post` ones, teams in config order."""
+    teams = CHALLENGE["demo"]["teams"] or SELECTED_ENCODERS
+    return [
+        {
+            "team": team,
+            "source": f"results/submissions/{dataset}/{team}__{aggregation}.csv",
+            "submission_file": f"{team}__{aggregation}.csv",
+        }
+        for aggregation in CHALLENGE["demo"]["aggregations"]
+        for team in teams
+        if aggregation in aggregations_of(team)
+    ]
+
+
+def challenge_submissions_dir():
+    """The configured submissions folder, else the demo built from this run's embeddings."""
+    return (
+        CHALLENGE["submissions_dir"] or f"results/challenge/demo/{DATASET}/submissions"
+    )
+
+
+def challenge_annotation_dir():
+    """The configured annotation folder, else the labels of the configured dataset."""
+    return CHALLENGE["annotation_path"] or f"results/data/{DATASET}/labels"
+
+
+def challenge_targets():
+    targets = []
+    for phase in CHALLENGE["phases"]:
+        targets += [
+            f"results/challenge/{phase}/{name}"
+            for name in ("leaderboard_history.csv", "leaderboard.csv", "run.json")
+        ]
+        targets += [
+            f"results/figures/challenge/{phase}/rank_evolution.{ext}"
+            for ext in ("pdf", "png")
+        ]
+    return targets
+
+
+def ablation_summary_of_figure(wildcards):
+    """The ablation summary an ablation figure draws."""
+    name = ABLATION_OF_FIGURE[wildcards.figure]
+    return f"results/ablations/{wildcards.dataset}/{name}/task_scores.csv"
+
+
 def report_outputs():
     """Print where the tables and figures of this run landed."""
     produced = [t for t in table_targets() + figure_targets() if Path(t).exists()]
