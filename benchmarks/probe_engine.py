@@ -25,14 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from reference_probe import reference_probe
 
 from eobench.probes.linear import ProbeSettings, probe_task
-
-
-def planted_regression(n: int, dim: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Standardised Gaussian embeddings whose labels are linear in them plus noise."""
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n, dim)).astype(np.float32)
-    y = x @ rng.normal(size=dim) / np.sqrt(dim) + 0.5 * rng.normal(size=n)
-    return x, (y - y.min()) / np.ptp(y)
+from eobench.probes.runtime import planted_regression
 
 
 def timed(repeats, function, *args, **kwargs):

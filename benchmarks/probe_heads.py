@@ -37,7 +37,7 @@ import torch
 from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from probe_engine import planted_regression, timed
+from probe_engine import timed
 from reference_probe import reference_knn, reference_mlp
 
 from eobench.probes.knn import knn_probe
@@ -49,6 +49,7 @@ from eobench.probes.linear import (
     task_splits,
 )
 from eobench.probes.mlp import MLPHead, parameter_count
+from eobench.probes.runtime import planted_regression
 from eobench.probes.splits import Splits, task_seed
 
 TASK = "task"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -135,3 +136,21 @@ def load_embeddings(
 def embedding_metadata(path: str | os.PathLike) -> dict[str, Any]:
     """Provenance written with a Parquet embedding table."""
     return read_parquet_metadata(path)
+
+
+def table_columns(table: str) -> dict[str, object]:
+    """``post_n256`` -> aggregation ``post``, size 256; ``post_layer2`` -> layer 2.
+
+    The name of an embedding table in the workflow: its temporal aggregation, optionally
+    the size of the embedding-size ablation or the layer of the layer-wise ablation.
+    """
+    match = re.fullmatch(r"(pre|post|none)(?:_n(\d+)|_layer(\d+))?", table)
+    if match is None:
+        raise EobenchError(f"{table!r} is not the name of an embedding table")
+    aggregation, size, layer = match.groups()
+    return {
+        "aggregation": aggregation,
+        "table": table,
+        "size": int(size) if size else None,
+        "layer": int(layer) if layer else None,
+    }

@@ -47,3 +47,27 @@ def run(main: Callable[[Any], None], smk: Any) -> None:
         logging.getLogger("eobench").error("%s", exc)
         # The stderr handler already printed the line; exit without a traceback.
         sys.exit(1)
+
+
+def write_rule_table(smk: Any, frame, what: str, record: dict[str, Any] | None = None) -> None:
+    """Render ``frame`` to a table rule's ``csv``/``md``/``tex`` outputs.
+
+    The rule gives the jinja2 templates as inputs ``md_template`` and ``tex_template`` and
+    its settings block as ``params.settings``; ``record`` is the provenance written with
+    the table (default: the settings). ``what`` names the settings block in errors.
+    """
+    from eobench.provenance import provenance
+    from eobench.tables.render import render_table
+
+    settings = dict(smk.params.settings)
+    render_table(
+        frame,
+        smk.output.csv,
+        smk.output.md,
+        smk.output.tex,
+        smk.input.md_template,
+        smk.input.tex_template,
+        settings,
+        provenance(settings if record is None else record),
+        what=what,
+    )

@@ -1,5 +1,4 @@
 # Config loading and checking, wildcard constraints, and the functions that list targets.
-import re
 import sys
 from pathlib import Path
 
@@ -14,6 +13,7 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from eobench.config import check_config
 from eobench.errors import EobenchError
+from eobench.embeddings import table_columns
 
 SCHEMA = REPO_ROOT / "config" / "schema" / "config.schema.yaml"
 try:
@@ -76,8 +76,8 @@ def probe_score_files(wildcards):
 
 def table_embedding_dim(wildcards):
     """Width of an embedding table: its ablation size, else the configured N."""
-    size = re.search(r"_n(\d+)$", wildcards.table)
-    return int(size.group(1)) if size else config["embedding_dim"]
+    size = table_columns(wildcards.table)["size"]
+    return size if size is not None else config["embedding_dim"]
 
 
 #: Encoders of the embedding-size ablation: name -> {recipe, native_dim}.

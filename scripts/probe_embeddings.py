@@ -9,8 +9,9 @@ from eobench.workflow import run
 
 
 def main(smk):
+    from eobench.embeddings import table_columns
     from eobench.io import write_parquet
-    from eobench.probes.evaluate import evaluate_embeddings, table_columns
+    from eobench.probes.evaluate import evaluate_embeddings
     from eobench.probes.heads import ProbeHead
     from eobench.probes.linear import ProbeSettings
     from eobench.provenance import provenance

@@ -11,8 +11,7 @@ from eobench.workflow import run
 def main(smk):
     from eobench.probes.linear import ProbeSettings
     from eobench.probes.runtime import runtime_scaling
-    from eobench.provenance import provenance
-    from eobench.tables.render import render_table
+    from eobench.workflow import write_rule_table
 
     probe, grid = dict(smk.params.probe), dict(smk.params.grid)
     settings = ProbeSettings(
@@ -31,17 +30,8 @@ def main(smk):
         grid["k_splits"],
         grid["repeats"],
     )
-    render_table(
-        table,
-        smk.output.csv,
-        smk.output.md,
-        smk.output.tex,
-        smk.input.md_template,
-        smk.input.tex_template,
-        dict(smk.params.settings),
-        provenance({"grid": grid, "probe": settings.as_dict()}),
-        what="tables.runtime_scaling",
-    )
+    record = {"grid": grid, "probe": settings.as_dict()}
+    write_rule_table(smk, table, "tables.runtime_scaling", record)
 
 
 run(main, snakemake)

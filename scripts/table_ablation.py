@@ -11,23 +11,12 @@ from eobench.workflow import run
 def main(smk):
     import pandas as pd
 
-    from eobench.provenance import provenance
     from eobench.tables.ablations import converged_gap_table, probe_depth_table
-    from eobench.tables.render import render_table
+    from eobench.workflow import write_rule_table
 
     builders = {"probe_depth": probe_depth_table, "converged_gap": converged_gap_table}
     summary = pd.read_csv(smk.input.summary)
-    render_table(
-        builders[smk.params.kind](summary),
-        smk.output.csv,
-        smk.output.md,
-        smk.output.tex,
-        smk.input.md_template,
-        smk.input.tex_template,
-        dict(smk.params.settings),
-        provenance(dict(smk.params.settings)),
-        what=f"tables.{smk.params.kind}",
-    )
+    write_rule_table(smk, builders[smk.params.kind](summary), f"tables.{smk.params.kind}")
 
 
 run(main, snakemake)

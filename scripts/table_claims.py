@@ -11,9 +11,8 @@ from eobench.workflow import run
 def main(smk):
     import pandas as pd
 
-    from eobench.provenance import provenance
     from eobench.tables.claims import check_claims
-    from eobench.tables.render import render_table
+    from eobench.workflow import write_rule_table
 
     def optional(name):
         return pd.read_csv(smk.input[name]) if name in smk.input.keys() else None
@@ -26,17 +25,7 @@ def main(smk):
         smk.params.cnn_encoders,
         smk.params.baselines,
     )
-    render_table(
-        claims,
-        smk.output.csv,
-        smk.output.md,
-        smk.output.tex,
-        smk.input.md_template,
-        smk.input.tex_template,
-        dict(smk.params.settings),
-        provenance(dict(smk.params.settings)),
-        what="tables.claims",
-    )
+    write_rule_table(smk, claims, "tables.claims")
 
 
 run(main, snakemake)

@@ -11,23 +11,13 @@ from eobench.workflow import run
 def main(smk):
     import pandas as pd
 
-    from eobench.provenance import provenance
     from eobench.statistics import leaderboard_with_intervals
-    from eobench.tables.render import render_table
+    from eobench.workflow import write_rule_table
 
-    render_table(
-        leaderboard_with_intervals(
-            pd.read_csv(smk.input.leaderboard), pd.read_csv(smk.input.intervals)
-        ),
-        smk.output.csv,
-        smk.output.md,
-        smk.output.tex,
-        smk.input.md_template,
-        smk.input.tex_template,
-        dict(smk.params.settings),
-        provenance(dict(smk.params.settings)),
-        what="tables.leaderboard_intervals",
+    table = leaderboard_with_intervals(
+        pd.read_csv(smk.input.leaderboard), pd.read_csv(smk.input.intervals)
     )
+    write_rule_table(smk, table, "tables.leaderboard_intervals")
 
 
 run(main, snakemake)

@@ -8,11 +8,11 @@ import pytest
 import torch
 
 from eobench.config import check_ablations
+from eobench.embeddings import table_columns
 from eobench.encoders import build_encoder
 from eobench.encoders.base import CubeBatch
 from eobench.encoders.reduction import reduce_features
 from eobench.errors import EobenchError
-from eobench.probes.evaluate import table_columns
 from eobench.probes.heads import ProbeHead, fit_head
 from eobench.probes.linear import ProbeSettings, task_splits
 from eobench.probes.runtime import runtime_scaling

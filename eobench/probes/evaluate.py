@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -26,24 +25,6 @@ from eobench.probes.linear import ProbeSettings, task_splits
 from eobench.probes.splits import Splits
 
 log = logging.getLogger(__name__)
-
-
-def table_columns(table: str) -> dict[str, object]:
-    """``post_n256`` -> aggregation ``post``, size 256; ``post_layer2`` -> layer 2.
-
-    The name of an embedding table in the workflow: its temporal aggregation, optionally
-    the size of the embedding-size ablation or the layer of the layer-wise ablation.
-    """
-    match = re.fullmatch(r"(pre|post|none)(?:_n(\d+)|_layer(\d+))?", table)
-    if match is None:
-        raise EobenchError(f"{table!r} is not the name of an embedding table")
-    aggregation, size, layer = match.groups()
-    return {
-        "aggregation": aggregation,
-        "table": table,
-        "size": int(size) if size else None,
-        "layer": int(layer) if layer else None,
-    }
 
 
 def standardise_globally(values: np.ndarray) -> np.ndarray:

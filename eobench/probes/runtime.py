@@ -47,8 +47,9 @@ def runtime_scaling(
     """
     probe_task(*planted_regression(64, 8), "regr", replace(settings, k_splits=2, epochs=1), "w")
     rows = []
+    inputs = {dim: planted_regression(n_samples, dim) for dim in embedding_dims}
     for dim, n_epochs, k in itertools.product(embedding_dims, epochs, k_splits):
-        x, y = planted_regression(n_samples, dim)
+        x, y = inputs[dim]
         cell = replace(settings, epochs=n_epochs, k_splits=k)
         times = []
         for _ in range(repeats):
