@@ -23,9 +23,10 @@ drawn seed is recorded in ``run.json`` and in every history row; passing it as a
 redoes the run.
 
 Scores are cached per submission, keyed by the SHA-256 of the file's bytes and of the phase
-settings (tasks, K, split seed, probe settings, embedding width, label files): a re-run
-scores only new or changed submissions, and a per-run seed, a new label file or another
-phase scores everything again.
+settings (tasks, K, split seed, probe settings, embedding width, label files, eobench's
+code version and torch's version): a re-run scores only new or changed submissions, and a
+per-run seed, a new label file, another phase or another code version scores everything
+again.
 
 Output folder (the organiser's; only ``feedback/`` goes to participants)::
 
@@ -344,11 +345,13 @@ def score_challenge(
     -------
     ChallengeRun
     """
+    import torch
+
     from eobench.cli import evaluator_defaults
     from eobench.data.labels import read_annotations
     from eobench.embeddings import load_embeddings
     from eobench.probes.linear import ProbeSettings
-    from eobench.provenance import provenance
+    from eobench.provenance import code_version, provenance
     from eobench.scoring import EPSILON
 
     if epsilon is None:
@@ -400,6 +403,9 @@ def score_challenge(
         "standardize_embeddings": config["standardize_embeddings"],
         "normalize_labels": config["normalize_labels"],
         "annotations": annotation_fingerprint(annotation_dir),
+        # Another code or torch version may score differently: it must not reuse the cache.
+        "code_version": code_version(),
+        "torch": torch.__version__,
     }
     settings_hash = _json_hash(scoring_settings)
     cache_dir = output_dir / "cache"

@@ -30,6 +30,9 @@ def atomic_path(path: str | os.PathLike, *, directory: bool = False) -> Iterator
         tmp = Path(name)
     try:
         yield tmp
+        # mkstemp/mkdtemp create owner-only entries; give the result the permissions a
+        # plain open() or mkdir() would, so collaborators on a shared cluster can read it.
+        tmp.chmod((0o777 if directory else 0o666) & ~_current_umask())
         if directory and final.exists():
             shutil.rmtree(final)
         os.replace(tmp, final)
@@ -39,6 +42,13 @@ def atomic_path(path: str | os.PathLike, *, directory: bool = False) -> Iterator
         else:
             tmp.unlink(missing_ok=True)
         raise
+
+
+def _current_umask() -> int:
+    # The only portable way to read the umask is to set it and put it back.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def write_text(path: str | os.PathLike, text: str) -> None:

@@ -10,8 +10,8 @@ from eobench.workflow import run
 
 def main(smk):
     import pandas as pd
-    from eobench.plots.q_per_task import plot_q_per_task
 
+    from eobench.plots.q_per_task import plot_q_per_task
     from eobench.provenance import provenance
 
     settings = dict(smk.params.settings)

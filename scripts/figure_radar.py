@@ -10,8 +10,8 @@ from eobench.workflow import run
 
 def main(smk):
     import pandas as pd
-    from eobench.plots.radar import plot_radar
 
+    from eobench.plots.radar import plot_radar
     from eobench.provenance import provenance
 
     settings = dict(smk.params.settings)

@@ -12,9 +12,9 @@ def main(smk):
     import json
 
     import pandas as pd
-    from eobench.tables.render import render_leaderboard
 
     from eobench.provenance import provenance
+    from eobench.tables.render import render_leaderboard
 
     weights = pd.Series(json.loads(open(smk.input.leaderboard_json).read())["task_weights"])
     render_leaderboard(

@@ -10,9 +10,9 @@ from eobench.workflow import run
 
 def main(smk):
     import pandas as pd
-    from eobench.tables.render import render_task_scores
 
     from eobench.provenance import provenance
+    from eobench.tables.render import render_task_scores
 
     render_task_scores(
         pd.read_csv(smk.input.task_scores),

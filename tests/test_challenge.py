@@ -8,6 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from PIL import Image
 
 from eobench.challenge import (
@@ -19,6 +20,7 @@ from eobench.challenge import (
 from eobench.cli import main, read_evaluator_config
 from eobench.errors import EobenchError
 from eobench.plots.rank_evolution import plot_rank_evolution, rank_evolution_figure
+from eobench.provenance import code_version
 from eobench.scoring import leaderboard
 
 N_SAMPLES, DIM = 200, 8
@@ -173,6 +175,9 @@ def test_development_phase_reports_only_mean_q_on_the_dev_tasks(development_run)
         "k_splits": 40,
         "report": "mean_q",
     }
+    # The cache key hashes these settings: another code or torch version scores anew.
+    assert run["settings"]["code_version"] == code_version()
+    assert run["settings"]["torch"] == torch.__version__
     task_scores = pd.read_csv(phase_dir / "task_scores.csv")
     assert sorted(set(task_scores["task"])) == DEV_TASKS  # water is held back
     assert (task_scores["n_splits"] == DEFAULT_K_SPLITS["development"]).all()
