@@ -203,9 +203,13 @@ __all__ = [
 ]
 
 
-def leaderboard_with_intervals(board: pd.DataFrame, intervals: pd.DataFrame) -> pd.DataFrame:
+def leaderboard_with_intervals(
+    board: pd.DataFrame, intervals: pd.DataFrame, companion: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """The leaderboard (best first) with the 95 % intervals of mean Q and aggregated rank,
-    from resampling the splits and from resampling the tasks (:func:`bootstrap_leaderboard`).
+    from resampling the splits and from resampling the tasks (:func:`bootstrap_leaderboard`),
+    and, given the ``companion`` leaderboard, each method's rank under the monotone
+    companion score, so a reader sees where Q's ordering and the mean score's disagree.
     """
     table = board[["aggregated_rank", "method", "mean_q"]].copy()
     for resample, label in (("splits", "over splits"), ("tasks", "over tasks")):
@@ -218,4 +222,7 @@ def leaderboard_with_intervals(board: pd.DataFrame, intervals: pd.DataFrame) -> 
             f"[{part.loc[m, 'rank_low']:.0f}, {part.loc[m, 'rank_high']:.0f}]"
             for m in table["method"]
         ]
+    if companion is not None:
+        by_method = companion.set_index("method")
+        table["rank by lower bound"] = table["method"].map(by_method["aggregated_rank"])
     return table.rename(columns={"aggregated_rank": "rank", "mean_q": "mean Q"})

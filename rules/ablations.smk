@@ -105,10 +105,12 @@ rule runtime_scaling:
 
 
 rule table_leaderboard_intervals:
-    """The leaderboard with bootstrap intervals of mean Q and aggregated rank."""
+    """The leaderboard with bootstrap intervals of mean Q and aggregated rank, and the rank
+    under the monotone companion score."""
     input:
         leaderboard="results/scores/{dataset}/{protocol}/leaderboard.csv",
         intervals="results/scores/{dataset}/{protocol}/intervals.csv",
+        companion="results/scores/{dataset}/{protocol}/leaderboard_companion.csv",
         md_template="report/templates/table.md.j2",
         tex_template="report/templates/table.tex.j2",
     output:

@@ -15,7 +15,9 @@ def main(smk):
     from eobench.workflow import write_rule_table
 
     table = leaderboard_with_intervals(
-        pd.read_csv(smk.input.leaderboard), pd.read_csv(smk.input.intervals)
+        pd.read_csv(smk.input.leaderboard),
+        pd.read_csv(smk.input.intervals),
+        pd.read_csv(smk.input.companion),
     )
     write_rule_table(smk, table, "tables.leaderboard_intervals")
 

@@ -287,6 +287,12 @@ def test_leaderboard_with_intervals():
     table = leaderboard_with_intervals(board, intervals)
     assert table["mean Q over splits"].tolist() == ["[1.50, 2.50]", "[0.50, 1.50]"]
     assert table["rank over tasks"].tolist() == ["[1, 1]", "[2, 2]"]
+    assert "rank by lower bound" not in table
+    # The companion board lists methods in its own order: ranks follow the method.
+    companion = pd.DataFrame({"method": ["b", "a"], "aggregated_rank": [1, 2]})
+    table = leaderboard_with_intervals(board, intervals, companion)
+    assert table["method"].tolist() == ["a", "b"]
+    assert table["rank by lower bound"].tolist() == [2, 1]
 
 
 def test_render_table_formats_numbers_and_missing_values(tmp_path, repo):
