@@ -18,7 +18,9 @@ and on ``--exact-splits`` splits both run again in float64, where they must agre
 1e-9 (training amplifies float32 rounding, the more so the deeper the network). The
 ``shared`` schedule must give mean scores within two standard errors of ``per_split``'s
 over ``--seeds`` seeds (split scores as in probe_engine.py, pooled over the seeds). kNN
-must equal scikit-learn to 1e-6.
+must equal scikit-learn to 1e-6. It also prints the arithmetic each side must do (MLP
+multiply-adds, kNN similarities): their ratio bounds the speed-up wherever arithmetic
+rather than per-step overhead sets the time, as on a CPU.
 
     python benchmarks/probe_heads.py [--threads 2] [--hidden 256 256,256] [--neighbors 20]
 
@@ -28,6 +30,7 @@ Each time is the fastest of a few runs, since the machines are shared and noisy.
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -67,6 +70,15 @@ def batched_float64(x, y, settings: ProbeSettings, splits: Splits) -> np.ndarray
     engine = _BatchedProbes(x64, y64, "regr", splits, settings, head)
     order = epoch_permutations(seed, splits, settings.epochs)
     return engine.run(engine.per_split_schedule(order)).scores
+
+
+def mlp_multiply_adds(dim: int, hidden: tuple[int, ...], trained: int, scored: int) -> int:
+    """Multiply-adds of one network over ``trained`` training rows and ``scored`` scored
+    rows: forward, weight gradients, and input gradients of every layer but the first."""
+    widths = [dim, *hidden, 1]
+    forward = sum(a * b for a, b in itertools.pairwise(widths))
+    backward = 2 * forward - dim * widths[1]
+    return trained * (forward + backward) + scored * forward
 
 
 def gap_in_standard_errors(ours: list[np.ndarray], theirs: list[np.ndarray]):
@@ -120,12 +132,22 @@ def benchmark_mlp(args, x, y, hidden: tuple[int, ...]) -> bool:
             scores.append(probe_task(x, y, "regr", seeded, TASK).scores)
     gap, gap_se, per_seed = gap_in_standard_errors(shared_scores, exact_scores)
 
+    # What each run must compute: the ratio a compute-bound device cannot beat.
+    n_fit, n_test = int(splits.fit[0].sum()), int(splits.test[0].sum())
+    per_split = args.epochs * mlp_multiply_adds(args.dim, hidden, n_fit, n_test)
+    shared_work = args.epochs * mlp_multiply_adds(args.dim, hidden, len(y), n_test)
+
     n_parameters = parameter_count(args.dim, hidden)
     widths = ",".join(map(str, hidden))
     print(
         f"MLP {widths} ({len(hidden)} hidden layer{'s' * (len(hidden) > 1)}): "
         f"{n_parameters:,} parameters per probe, {n_parameters / (args.dim + 1):.0f}x the "
         f"linear probe's {args.dim + 1:,}"
+    )
+    print(
+        f"  multiply-adds per split  : reference and per_split {per_split / 1e9:.2f} G, shared "
+        f"{shared_work / 1e9:.2f} G (it trains on every row, masked): arithmetic ratio "
+        f"{per_split / per_split:.2f}x and {per_split / shared_work:.2f}x"
     )
     print(f"  per-split reference loop : {t_reference:8.2f} s")
     print(f"  batched, per_split order : {t_exact:8.2f} s  ({t_reference / t_exact:5.1f}x)")
@@ -149,6 +171,13 @@ def benchmark_knn(args, x, y) -> bool:
     ok = True
     splits = task_splits(ProbeSettings(k_splits=args.splits), len(y), TASK)
     print(f"kNN, k={args.neighbors}, cosine similarity: no trained parameters")
+    # The similarities each must compute: their ratio bounds the gain where they dominate.
+    n = len(y)
+    reference_pairs = int((splits.test.sum(1) * splits.fit.sum(1)).sum())
+    print(
+        f"  similarities             : reference K x test x train = {reference_pairs:,}, "
+        f"batched n x n = {n * n:,}: arithmetic ratio {reference_pairs / (n * n):.2f}x"
+    )
     classes = (y > np.median(y)).astype(float)
     for task_type, labels in (("regr", y), ("cls", classes)):
         ours, t_ours = timed(

@@ -47,3 +47,15 @@ def test_knn_small_chunks_and_short_candidate_lists_agree():
     whole = knn_outputs(x, y, train, 5, chunk=1024)
     pieces = knn_outputs(x, y, train, 5, chunk=7)
     torch.testing.assert_close(whole, pieces)
+
+
+def test_only_the_evaluated_samples_get_votes():
+    rng = np.random.default_rng(3)
+    x = torch.as_tensor(rng.normal(size=(60, 4)), dtype=torch.float32)
+    y = torch.as_tensor(rng.normal(size=60), dtype=torch.float32)
+    train = torch.as_tensor(rng.random((2, 60)) < 0.7)
+    test = ~train & torch.as_tensor(rng.random((2, 60)) < 0.5)
+    every = knn_outputs(x, y, train, 3)
+    some = knn_outputs(x, y, train, 3, evaluated=test)
+    torch.testing.assert_close(some[test.T], every[test.T])
+    assert (some[~test.T] == 0).all()

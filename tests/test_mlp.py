@@ -136,3 +136,15 @@ def test_parameter_counts():
     assert parameter_count(8, (4, 2)) == sum(p.numel() for p in module.parameters())
     head = MLPHead.initial(0, 3, 8, (4, 2), "cpu")
     assert [p.numel() for p in head.parameters] == [3 * parameter_count(8, (4, 2))]
+
+
+@pytest.mark.parametrize("chunk_elements", [2**24, 1])
+def test_outputs_of_each_splits_own_rows_equal_those_of_all_rows(chunk_elements):
+    """Scoring only the rows a split evaluates gives those rows' outputs of all rows."""
+    rng = np.random.default_rng(0)
+    x = torch.as_tensor(rng.normal(size=(30, 7)), dtype=torch.float32)
+    head = MLPHead.initial(1, 3, 7, (5, 4), "cpu")
+    head.chunk_elements = chunk_elements  # 1: one row per split at a time
+    rows = torch.as_tensor(np.stack([rng.choice(30, 6, replace=False) for _ in range(3)]))
+    expected = head.logits(x).T.gather(1, rows)
+    torch.testing.assert_close(head.logits_of_rows(x, rows), expected)

@@ -24,9 +24,10 @@ def knn_outputs(
     labels: torch.Tensor,
     train: torch.Tensor,
     n_neighbors: int,
+    evaluated: torch.Tensor | None = None,
     chunk: int = 1024,
 ) -> torch.Tensor:
-    """Mean label of each sample's nearest training neighbours, for every split.
+    """Mean label of each evaluated sample's nearest training neighbours, for every split.
 
     Parameters
     ----------
@@ -35,12 +36,17 @@ def knn_outputs(
     train : bool tensor [K, n]
         Training membership of every split (a sample is never its own neighbour).
     n_neighbors : int
+    evaluated : bool tensor [K, n], optional
+        The samples each split predicts (its test part); all its non-training samples
+        by default.
+    chunk : int
+        Samples ranked at a time, bounding the ``[chunk, n]`` similarity block.
 
     Returns
     -------
     tensor [n, K]
         The neighbours' mean label (regression) or the fraction of positive neighbours
-        (classification) of every sample under every split.
+        (classification) of every evaluated sample under every split; 0 elsewhere.
     """
     n = embeddings.shape[0]
     k_splits = train.shape[0]
@@ -48,30 +54,50 @@ def knn_outputs(
     min_train = int(train.sum(1).min())
     if n_neighbors > min_train:
         raise ValueError(f"n_neighbors={n_neighbors} exceeds the training part ({min_train})")
-    # Enough candidates that every split finds its neighbours among them; rows where one
+    if evaluated is None:
+        evaluated = ~train
+    # Enough candidates that every split finds its neighbours among them; pairs where one
     # does not are redone with the full ranking below.
     fraction = min_train / n
     candidates = min(n - 1, math.ceil(2 * n_neighbors / fraction) + 16)
-    out = torch.empty(n, k_splits, dtype=embeddings.dtype, device=embeddings.device)
+    ranking = torch.empty(n, candidates, dtype=torch.long, device=embeddings.device)
     for start in range(0, n, chunk):
         rows = torch.arange(start, min(start + chunk, n), device=embeddings.device)
-        similarity = unit[rows] @ unit.T
-        similarity[torch.arange(len(rows)), rows] = -torch.inf  # not its own neighbour
-        out[rows] = _vote(similarity, labels, train, n_neighbors, candidates)
+        ranking[rows] = torch.topk(_similarity(unit, rows), candidates, dim=1).indices
+    split_of, sample_of = torch.nonzero(evaluated, as_tuple=True)
+    votes = torch.empty(len(split_of), dtype=embeddings.dtype, device=embeddings.device)
+    step = chunk * k_splits
+    for start in range(0, len(split_of), step):
+        pairs = slice(start, start + step)
+        votes[pairs], short = _vote(
+            ranking[sample_of[pairs]], split_of[pairs], train, labels, n_neighbors
+        )
+        # Rare: pairs whose split has too few training samples among the candidates are
+        # redone with the full ranking.
+        for redo in torch.split(torch.nonzero(short)[:, 0] + start, chunk):
+            full = torch.topk(_similarity(unit, sample_of[redo]), n - 1, dim=1).indices
+            votes[redo], _ = _vote(full, split_of[redo], train, labels, n_neighbors)
+    out = torch.zeros(n, k_splits, dtype=embeddings.dtype, device=embeddings.device)
+    out[sample_of, split_of] = votes
     return out
 
 
-def _vote(similarity, labels, train, n_neighbors, candidates):
-    order = torch.topk(similarity, candidates, dim=1).indices  # [q, m], nearest first
-    member = train[:, order]  # [K, q, m]
-    taken = member & (member.cumsum(dim=2) <= n_neighbors)
-    found = taken.sum(dim=2)  # [K, q]
-    votes = (taken * labels[order]).sum(dim=2) / n_neighbors
-    short = (found < n_neighbors).any(dim=0)
-    if short.any():  # rare: redo those rows with the full ranking
-        full = similarity.shape[1] - 1
-        votes[:, short] = _vote(similarity[short], labels, train, n_neighbors, full).T
-    return votes.T
+def _similarity(unit: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+    """Cosine similarity of ``rows`` to every sample, ``-inf`` to themselves."""
+    similarity = unit[rows] @ unit.T
+    similarity[torch.arange(len(rows), device=unit.device), rows] = -torch.inf
+    return similarity
+
+
+def _vote(order, split, train, labels, n_neighbors):
+    """Votes of (split, sample) pairs from each sample's ranking ``order`` [P, m] (nearest
+    first), its ``split`` [P] and the splits' training membership ``train`` [K, n]; also
+    which pairs found fewer than ``n_neighbors`` training samples in their ranking."""
+    # Flat indices: no [P, n] copy of the membership rows.
+    member = train.reshape(-1)[split[:, None] * train.shape[1] + order]  # [P, m]
+    taken = member & (member.cumsum(dim=1) <= n_neighbors)
+    votes = (taken * labels[order]).sum(dim=1) / n_neighbors
+    return votes, taken.sum(dim=1) < n_neighbors
 
 
 def knn_probe(
@@ -87,7 +113,13 @@ def knn_probe(
     x = torch.as_tensor(np.ascontiguousarray(embeddings, dtype=np.float32), device=torch_device)
     y = torch.as_tensor(np.asarray(labels, dtype=np.float32), device=torch_device)
     train = splits.fit if splits.validation is None else splits.fit | splits.validation
-    outputs = knn_outputs(x, y, torch.as_tensor(train, device=torch_device), n_neighbors)
+    outputs = knn_outputs(
+        x,
+        y,
+        torch.as_tensor(train, device=torch_device),
+        n_neighbors,
+        evaluated=torch.as_tensor(splits.test, device=torch_device),
+    )
     if task_type == "cls":
         # Majority vote as a logit-like output: positive when more than half the
         # neighbours are positive (a tie goes to class 0, as in scikit-learn).

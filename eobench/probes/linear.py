@@ -87,7 +87,8 @@ class ProbeResult:
     validation_history: np.ndarray | None = None  # [E, K], strict protocol
     n_fit: int = 0
     n_test: int = 0
-    #: [n, K] outputs (predictions or logits) of every split's selected epoch
+    #: [n, K] outputs (predictions or logits) of every split's selected epoch on the rows
+    #: it evaluates (test and validation parts); heads may leave other rows at 0
     best_outputs: np.ndarray | None = None
     extra: dict = field(default_factory=dict)
 
@@ -267,8 +268,37 @@ class _BatchedProbes:
             else torch.as_tensor(splits.validation.T, device=device)
         )
         self.head = head
+        self.evaluation_rows = self._evaluation_rows()
         self.loss_fn = loss_with_derivative(task_type)
         self.metric = METRICS[task_type]
+
+    def _evaluation_rows(self) -> torch.Tensor | None:
+        """Rows ``[K, m]`` each split scores after an epoch (test and validation parts).
+
+        ``None`` where the head scores all rows at once (a linear head: one matrix product
+        is cheaper than gathering rows per split) or the parts differ in size.
+        """
+        if not hasattr(self.head, "logits_of_rows"):
+            return None
+        evaluated = self.splits.test.copy()
+        if self.splits.validation is not None:
+            evaluated |= self.splits.validation
+        counts = evaluated.sum(1)
+        if (counts != counts[0]).any():
+            return None
+        rows = np.nonzero(evaluated)[1].reshape(self.splits.k, counts[0])
+        return torch.as_tensor(rows, device=self.x.device)
+
+    def _logits(self) -> torch.Tensor:
+        """Outputs ``[n, K]``; with :attr:`evaluation_rows`, 0 on rows a split does not
+        evaluate (every metric masks them out)."""
+        if self.evaluation_rows is None:
+            return self.head.logits(self.x)
+        values = self.head.logits_of_rows(self.x, self.evaluation_rows)  # [K, m]
+        logits = torch.zeros(
+            self.splits.k, self.x.shape[0], dtype=values.dtype, device=values.device
+        )
+        return logits.scatter_(1, self.evaluation_rows, values).T
 
     # -- minibatch schedules: each yields (epoch, rows) with rows [B] or [K, B] -------------
 
@@ -354,7 +384,7 @@ class _BatchedProbes:
     @torch.no_grad()
     def _evaluate(self, epoch, test_history, validation_history) -> None:
         """Score every split after ``epoch``; keep the outputs of each split's best epoch."""
-        logits = self.head.logits(self.x)  # [n, K]
+        logits = self._logits()  # [n, K]
         test_history[epoch] = self.metric(logits, self.y, self.test_mask).cpu().numpy()
         selection = test_history
         if validation_history is not None:
