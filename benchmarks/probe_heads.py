@@ -147,7 +147,7 @@ def benchmark_mlp(args, x, y, hidden: tuple[int, ...]) -> bool:
     print(
         f"  multiply-adds per split  : reference and per_split {per_split / 1e9:.2f} G, shared "
         f"{shared_work / 1e9:.2f} G (it trains on every row, masked): arithmetic ratio "
-        f"{per_split / per_split:.2f}x and {per_split / shared_work:.2f}x"
+        f"1.00x and {per_split / shared_work:.2f}x"
     )
     print(f"  per-split reference loop : {t_reference:8.2f} s")
     print(f"  batched, per_split order : {t_exact:8.2f} s  ({t_reference / t_exact:5.1f}x)")

@@ -345,13 +345,11 @@ def score_challenge(
     -------
     ChallengeRun
     """
-    import torch
-
     from eobench.cli import evaluator_defaults
     from eobench.data.labels import read_annotations
     from eobench.embeddings import load_embeddings
     from eobench.probes.linear import ProbeSettings
-    from eobench.provenance import code_version, provenance
+    from eobench.provenance import provenance
     from eobench.scoring import EPSILON
 
     if epsilon is None:
@@ -403,10 +401,10 @@ def score_challenge(
         "standardize_embeddings": config["standardize_embeddings"],
         "normalize_labels": config["normalize_labels"],
         "annotations": annotation_fingerprint(annotation_dir),
-        # Another code or torch version may score differently: it must not reuse the cache.
-        "code_version": code_version(),
-        "torch": torch.__version__,
     }
+    # Another code or torch version may score differently: it must not reuse the cache.
+    versions = provenance()
+    scoring_settings |= {key: versions[key] for key in ("code_version", "torch")}
     settings_hash = _json_hash(scoring_settings)
     cache_dir = output_dir / "cache"
     file_hashes = {s.name: file_sha256(s.path) for s in submissions}
