@@ -6,6 +6,7 @@ rule synthesize_dataset:
         cubes=directory("results/data/{dataset}/cubes.zarr"),
         samples="results/data/{dataset}/samples.parquet",
         labels=directory("results/data/{dataset}/labels"),
+        tasks="results/data/{dataset}/tasks.csv",
     log:
         "results/logs/synthesize_dataset/{dataset}.log",
     conda:

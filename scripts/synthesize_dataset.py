@@ -13,7 +13,12 @@ def main(smk):
 
     settings = {k: v for k, v in smk.params.dataset.items() if k != "source"}
     build_synthetic_dataset(
-        smk.output.cubes, smk.output.samples, smk.output.labels, progress=True, **settings
+        smk.output.cubes,
+        smk.output.samples,
+        smk.output.labels,
+        smk.output.tasks,
+        progress=True,
+        **settings,
     )
 
 

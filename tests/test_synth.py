@@ -426,3 +426,26 @@ def test_memory_does_not_grow_with_the_number_of_samples(tmp_path, monkeypatch):
     peak(2)  # first-use allocations (lazy imports, caches) out of the way
     # 24 samples of 32 x 32 px hold 6 MB of cubes: kept in memory, the peak would triple
     assert peak(24) < 1.3 * peak(8)
+
+
+def test_task_table_has_units_ceilings_and_chance(tmp_path):
+    cubes, samples, labels = (tmp_path / "c.zarr", tmp_path / "s.parquet", tmp_path / "labels")
+    tasks_path = tmp_path / "tasks.csv"
+    build_synthetic_dataset(
+        cubes, samples, labels, tasks_path, n_samples=N, size=SIZE, seed=SEED, progress=False
+    )
+    table = pd.read_csv(tasks_path).set_index("task")
+    assert list(table.columns) == list(synth.TASK_TABLE_COLUMNS[1:])
+    assert set(table.index) == set(TASKS)
+    assert table.loc["biomass_mean", "units"] == "Mg/ha"
+    assert (table["metric"] == table["task_type"].map({"regr": "r2", "cls": "f1"})).all()
+    regression = table[table["task_type"] == "regr"]
+    assert (regression["chance"] == 0).all()
+    # F1 of predicting every sample positive, from the label file itself
+    for task in read_annotations(labels):
+        if task.task_type == "cls":
+            p = float(np.mean(task.labels == 1))
+            assert table.loc[task.name, "chance"] == pytest.approx(2 * p / (1 + p))
+            assert table.loc[task.name, "n_labelled"] == len(task.labels)
+    assert table.loc["random_reg", "ceiling"] == 0
+    assert (table["ceiling"] >= table["chance"] - 1e-12).all()

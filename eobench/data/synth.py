@@ -76,7 +76,7 @@ from eobench.data.labels import write_task_labels
 from eobench.data.spectra import CLASSES
 from eobench.data.store import CubeStoreWriter
 from eobench.errors import EobenchError
-from eobench.io import atomic_path, write_parquet
+from eobench.io import atomic_path, write_csv, write_parquet
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +181,8 @@ class TaskSpec:
     description: str
     signal: Callable[[Mapping[str, np.ndarray]], np.ndarray]
     noise: float
+    #: Units of the label as written to the label file.
+    units: str = "fraction"
 
     def noise_sd(self, signal: np.ndarray) -> float:
         """Label noise standard deviation for ``signal`` (regression tasks)."""
@@ -220,6 +222,7 @@ TASK_SPECS: dict[str, TaskSpec] = {
             "mean above-ground biomass (Mg/ha)",
             _column("biomass_mean"),
             0.35,
+            "Mg/ha",
         ),
         TaskSpec(
             "biomass_std",
@@ -227,6 +230,7 @@ TASK_SPECS: dict[str, TaskSpec] = {
             "spatial standard deviation of above-ground biomass",
             _column("biomass_std"),
             0.6,
+            "Mg/ha",
         ),
         TaskSpec(
             "crops",
@@ -235,6 +239,7 @@ TASK_SPECS: dict[str, TaskSpec] = {
             "(seen through the phenology)",
             _crop_type,
             0.1,
+            "class",
         ),
         TaskSpec(
             "landcover_agriculture", "regr", "cropland fraction", _column("frac_cropland"), 0.25
@@ -249,6 +254,7 @@ TASK_SPECS: dict[str, TaskSpec] = {
             "mean summer daytime land-surface temperature (deg C)",
             _column("lst_mean"),
             0.3,
+            "deg C",
         ),
         TaskSpec(
             "heatisland_std",
@@ -256,6 +262,7 @@ TASK_SPECS: dict[str, TaskSpec] = {
             "spatial standard deviation of summer land-surface temperature",
             _column("lst_std"),
             0.5,
+            "K",
         ),
         TaskSpec(
             "nodata",
@@ -264,8 +271,8 @@ TASK_SPECS: dict[str, TaskSpec] = {
             _column("nodata_fraction"),
             0.1,
         ),
-        TaskSpec("random_reg", "regr", "standard normal noise", _zero, 1.0),
-        TaskSpec("random_cls", "cls", "fair coin", _zero, 0.5),
+        TaskSpec("random_reg", "regr", "standard normal noise", _zero, 1.0, "none"),
+        TaskSpec("random_cls", "cls", "fair coin", _zero, 0.5, "class"),
     )
 }
 TASK_NAMES: tuple[str, ...] = tuple(TASK_SPECS)
@@ -699,6 +706,53 @@ def task_summary(latents: np.ndarray) -> dict[str, dict[str, Any]]:
     return summary
 
 
+#: Columns of a dataset's ``tasks.csv``: what every stage needs to read a task's scores.
+TASK_TABLE_COLUMNS = (
+    "task",
+    "task_type",
+    "metric",
+    "units",
+    "description",
+    "n_labelled",
+    "ceiling",
+    "chance",
+)
+
+
+def chance_level(task_type: str, labels: np.ndarray) -> float:
+    """Score of the best constant prediction: R^2 0; F1 of predicting every sample positive.
+
+    Predicting all ones is the constant that maximises the positive class's F1,
+    ``2p / (1 + p)`` for a positive rate ``p`` (0.667 on a balanced task).
+    """
+    if task_type == "regr":
+        return 0.0
+    known = labels[~np.isnan(labels)]
+    p = float(np.mean(known == 1)) if len(known) else 0.0
+    return 2 * p / (1 + p)
+
+
+def task_table(summary: Mapping[str, Mapping[str, Any]], labels: Mapping[str, np.ndarray]):
+    """One row per task: type, metric, label units, ceiling and chance level of its score."""
+    rows = []
+    for name, entry in summary.items():
+        task_type = entry["type"]
+        ceiling = entry["ceiling_r2"] if task_type == "regr" else entry["ceiling_f1"]
+        rows.append(
+            {
+                "task": name,
+                "task_type": task_type,
+                "metric": "r2" if task_type == "regr" else "f1",
+                "units": TASK_SPECS[name].units,
+                "description": entry["description"],
+                "n_labelled": entry["n_labelled"],
+                "ceiling": ceiling,
+                "chance": chance_level(task_type, labels[name]),
+            }
+        )
+    return pd.DataFrame(rows, columns=list(TASK_TABLE_COLUMNS))
+
+
 def compute_labels(latents: np.ndarray, draws: np.ndarray) -> dict[str, np.ndarray]:
     """Labels of every task (NaN = unlabelled) from latents ``[n, L]`` and draws ``[n, T]``."""
     columns = dict(zip(LATENT_NAMES, latents.T, strict=True))
@@ -729,6 +783,7 @@ def build_synthetic_dataset(
     cubes_path: str | os.PathLike,
     samples_path: str | os.PathLike,
     labels_dir: str | os.PathLike,
+    tasks_path: str | os.PathLike | None = None,
     *,
     n_samples: int,
     size: int,
@@ -751,6 +806,9 @@ def build_synthetic_dataset(
         split_geographic.
     labels_dir : path
         Folder of ``<task>__regr.csv`` / ``<task>__cls.csv`` label files.
+    tasks_path : path, optional
+        CSV of :data:`TASK_TABLE_COLUMNS`: every task's metric, label units, ceiling and
+        chance level.
     n_samples, size, seed : int
         Number of samples, image height and width (10 m pixels), generator seed.
     cloud_probability : float
@@ -815,7 +873,8 @@ def build_synthetic_dataset(
         # known only now: added to the group before the store is moved into place.
         stored_latents = latents.astype(np.float32).astype(np.float64)
         stored_draws = draws.astype(np.float32).astype(np.float64)
-        writer.update_attrs({"tasks": task_summary(stored_latents)})
+        summary = task_summary(stored_latents)
+        writer.update_attrs({"tasks": summary})
 
     samples = pd.DataFrame(
         {
@@ -839,6 +898,8 @@ def build_synthetic_dataset(
                 log.warning("synth: task %s has fewer than 2 distinct labels; not written", name)
                 continue
             write_task_labels(folder, name, spec.task_type, ids, values)
+    if tasks_path is not None:
+        write_csv(tasks_path, task_table(summary, labels))
 
 
 def _check_settings(n_samples, size, seed, cloud_probability, nodata_probability) -> None:
