@@ -60,25 +60,6 @@ rule table_converged_gap:
         "../scripts/table_ablation.py"
 
 
-rule figure_ablation:
-    """Figs. 5a, 14-15 (size), 5b, 13 (probe depth) and 12 (layers)."""
-    input:
-        summary=ablation_summary_of_figure,
-    output:
-        pdf="results/figures/{dataset}/{figure}.pdf",
-        png="results/figures/{dataset}/{figure}.png",
-    log:
-        "results/logs/figure_ablation/{dataset}/{figure}.log",
-    wildcard_constraints:
-        figure="|".join(ABLATION_OF_FIGURE),
-    conda:
-        "../envs/plots.yaml"
-    params:
-        settings=lambda wildcards: config["figures"][wildcards.figure],
-    script:
-        "../scripts/figure_ablation.py"
-
-
 rule runtime_scaling:
     """Seconds per task of the probe engine over N x epochs x K (the paper's Table 5)."""
     input:

@@ -1,6 +1,7 @@
 # Challenge mode: a folder of submissions scored in submission order for a phase
 # (development: a task subset, K = 40, participants learn only their mean Q; evaluation:
-# every task, K = 200), the leaderboard history and the rank evolution (paper Fig. 7).
+# every task, K = 200), the leaderboard history; its figure (rank evolution, paper Fig. 7)
+# is rule figure_rank_evolution in figures.smk.
 # Scores are cached per submission under results/challenge/{phase}/cache/ (not an output,
 # so Snakemake keeps it across runs and a re-run probes only new submissions).
 
@@ -52,22 +53,3 @@ rule challenge_leaderboard:
         epsilon=config["scoring"]["epsilon"],
     script:
         "../scripts/challenge_leaderboard.py"
-
-
-rule figure_rank_evolution:
-    """Rank of each team after every submission (Fig. 7)."""
-    input:
-        history="results/challenge/{phase}/leaderboard_history.csv",
-    output:
-        pdf="results/figures/challenge/{phase}/rank_evolution.pdf",
-        png="results/figures/challenge/{phase}/rank_evolution.png",
-    log:
-        "results/logs/figure_rank_evolution/{phase}.log",
-    wildcard_constraints:
-        phase="development|evaluation",
-    conda:
-        "../envs/plots.yaml"
-    params:
-        settings=config["figures"].get("rank_evolution", {}),
-    script:
-        "../scripts/figure_rank_evolution.py"

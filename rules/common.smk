@@ -194,7 +194,7 @@ def figure_targets():
         for figure in ("radar", "q_per_task")
     ]
     figures += [figure for name in ablations_run() for figure in ABLATION_FIGURES[name]]
-    figures += ["channel_correlation", "task_samples", "sample_map"]
+    figures += ["channel_correlation", "task_samples", "sample_map", "runtime_scaling"]
     # Per-run diagnostics of the main tables' probes.
     if config["probe"]["enable_plots"]:
         figures += [

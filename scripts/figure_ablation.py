@@ -14,13 +14,16 @@ def main(smk):
     from eobench.plots.ablations import plot_ablation
     from eobench.provenance import provenance
 
+    settings = dict(smk.params.settings)
     plot_ablation(
         smk.wildcards.figure,
         pd.read_csv(smk.input.summary),
         smk.output.pdf,
         smk.output.png,
-        dict(smk.params.settings),
-        provenance(dict(smk.params.settings)),
+        settings,
+        provenance(settings),
+        encoders=list(smk.params.encoders),
+        **dict(smk.params.context),
     )
 
 

@@ -21,6 +21,9 @@ def main(smk):
         smk.output.png,
         settings,
         provenance(settings),
+        encoders=list(smk.params.encoders),
+        protocol=smk.wildcards.protocol,
+        k_splits=smk.params.k_splits,
     )
 
 

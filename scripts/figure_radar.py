@@ -21,6 +21,10 @@ def main(smk):
         smk.output.png,
         settings,
         provenance(settings),
+        tasks=pd.read_csv(smk.input.tasks),
+        encoders=list(smk.params.encoders),
+        protocol=smk.wildcards.protocol,
+        k_splits=smk.params.k_splits,
     )
 
 

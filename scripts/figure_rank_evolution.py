@@ -15,12 +15,18 @@ def main(smk):
     from eobench.provenance import provenance
 
     settings = dict(smk.params.settings)
+    tasks = pd.read_csv(smk.input.task_scores)["task"]
     plot_rank_evolution(
         pd.read_csv(smk.input.history),
         smk.output.pdf,
         smk.output.png,
         settings,
         provenance({**settings, "phase": smk.wildcards.phase}),
+        encoders=list(smk.params.encoders),
+        phase=smk.wildcards.phase,
+        k_splits=smk.params.k_splits,
+        tasks=list(dict.fromkeys(tasks)),
+        protocol=smk.params.protocol,
     )
 
 

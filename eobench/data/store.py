@@ -16,12 +16,14 @@ Array attributes carry ``bands``, ``units``, ``seasons`` (for time series) and `
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import zarr
+from zarr.errors import ZarrUserWarning
 
 from eobench.errors import EobenchError
 from eobench.io import atomic_path
@@ -105,7 +107,17 @@ class CubeStore:
 
     @property
     def arrays(self) -> list[str]:
-        return sorted(name for name, _ in self.group.arrays())
+        with warnings.catch_warnings():
+            # Snakemake writes `.snakemake_timestamp` into a directory output such as
+            # cubes.zarr; listing the group meets it and zarr warns that it is no Zarr
+            # node, once per job that reads the store. Only that file's warning is
+            # silenced: any other foreign object in a store is still reported.
+            warnings.filterwarnings(
+                "ignore",
+                message=r"Object at \.snakemake_timestamp is not recognized",
+                category=ZarrUserWarning,
+            )
+            return sorted(name for name, _ in self.group.arrays())
 
     def array_attrs(self, name: str) -> dict[str, Any]:
         return dict(self._array(name).attrs)

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from eobench.plots.style import check_task_scores, method_styles, save_figure, task_label
+from eobench.plots.style import (
+    check_task_scores,
+    method_styles,
+    run_description,
+    save_figure,
+    task_label,
+)
 from eobench.tables.render import checked_settings
 
 #: key -> (default, kind); see :func:`eobench.tables.render.checked_settings`.
@@ -31,6 +38,7 @@ def plot_q_per_task(
     out_png,
     settings: dict[str, Any] | None = None,
     provenance: dict[str, Any] | None = None,
+    **context,
 ) -> None:
     """Q of every method on every task as dodged lollipops; the task weights below.
 
@@ -46,21 +54,34 @@ def plot_q_per_task(
         panel with a bar per task weight, its value printed above).
     provenance : dict
         Stored in the PDF's and PNG's metadata.
+    **context
+        ``encoders``, ``protocol``, ``k_splits`` of :func:`q_per_task_figure`.
     """
     settings = checked_settings(settings, SETTINGS, "figures.q_per_task")
-    figure = q_per_task_figure(task_scores, settings)
+    figure = q_per_task_figure(task_scores, settings, **context)
     save_figure(figure, out_pdf, out_png, settings["dpi"], provenance)
 
 
-def q_per_task_figure(task_scores: pd.DataFrame, settings: dict[str, Any] | None = None):
+def q_per_task_figure(
+    task_scores: pd.DataFrame,
+    settings: dict[str, Any] | None = None,
+    *,
+    encoders: Sequence[str] | None = None,
+    protocol: str | None = None,
+    k_splits: int | None = None,
+):
     """The figure of :func:`plot_q_per_task`: its first axes hold one marker line per method
-    (labelled with the method), its second (with ``show_weights``) the weight bars."""
+    (labelled with the method), its second (with ``show_weights``) the weight bars.
+
+    ``encoders`` is the style registry's order (the config's ``encoders``); ``protocol``
+    and ``k_splits`` are named under the title.
+    """
     settings = checked_settings(settings, SETTINGS, "figures.q_per_task")
     columns = ["method", "encoder", "aggregation", "task", "q"]
     if settings["show_weights"]:
         columns.append("weight")
     check_task_scores(task_scores, columns)
-    styles = method_styles(task_scores)
+    styles = method_styles(task_scores, encoders)
     methods = list(styles)
     tasks = list(dict.fromkeys(task_scores["task"]))
     q = task_scores.pivot(index="method", columns="task", values="q")
@@ -86,14 +107,11 @@ def q_per_task_figure(task_scores: pd.DataFrame, settings: dict[str, Any] | None
         top.plot(
             x + offset,
             values,
-            linestyle="none",
-            marker=style.marker,
             markersize=5,
-            color=style.colour,
-            markeredgecolor="white",
-            markeredgewidth=0.4,
+            markeredgewidth=0.8,
             label=method,
             zorder=3,
+            **{**style.line_kwargs(), "linestyle": "none"},
         )
     top.axhline(0, color="0.2", linewidth=0.9, zorder=2)
     for boundary in x[:-1] + 0.5:
@@ -102,7 +120,17 @@ def q_per_task_figure(task_scores: pd.DataFrame, settings: dict[str, Any] | None
     top.set_axisbelow(True)
     top.set_xlim(-0.5, len(tasks) - 0.5)
     top.set_ylabel("Q")
-    top.set_title(settings["title"], fontsize=11)
+    aggregations = ", ".join(dict.fromkeys(task_scores["aggregation"]))
+    figure.suptitle(settings["title"], fontsize=11)
+    top.set_title(
+        run_description(
+            protocol,
+            k_splits,
+            f"aggregations: {aggregations}",
+            "Q = 100 ε mean / (std + ε) over the K split scores",
+        ),
+        fontsize=8.5,
+    )
     figure.legend(
         *top.get_legend_handles_labels(),
         loc="outside right upper",

@@ -42,7 +42,8 @@ def runtime_scaling(
 ) -> pd.DataFrame:
     """Seconds per task of the probe engine for every (N, epochs, K) of the grid.
 
-    Each cell is the fastest of ``repeats`` runs (the machines are shared); a small
+    ``seconds_per_task`` is the fastest of ``repeats`` runs (the machines are shared);
+    ``seconds_median``, ``seconds_min`` and ``seconds_max`` give their spread. A small
     warm-up run comes first so one-off start-up costs are not charged to a cell.
     """
     probe_task(*planted_regression(64, 8), "regr", replace(settings, k_splits=2, epochs=1), "w")
@@ -63,6 +64,10 @@ def runtime_scaling(
                 "k_splits": k,
                 "n_samples": n_samples,
                 "seconds_per_task": min(times),
+                "seconds_median": float(np.median(times)),
+                "seconds_min": min(times),
+                "seconds_max": max(times),
+                "repeats": repeats,
             }
         )
     table = pd.DataFrame(rows)
