@@ -267,6 +267,29 @@ def ablation_summary_of_figure(wildcards):
     return f"results/ablations/{wildcards.dataset}/{name}/task_scores.csv"
 
 
+#: The figures' style registry order: every encoder of the config, selected or not.
+ENCODER_ORDER = list(config["encoders"])
+
+
+def ablation_figure_context(wildcards):
+    """The config keys an ablation figure names: the ablations' protocol and aggregation,
+    and native widths (size figures) or MLP widths (probe-depth figures)."""
+    name = ABLATION_OF_FIGURE[wildcards.figure]
+    context = {
+        "protocol": ABLATIONS["protocol"],
+        "aggregation": ABLATIONS["aggregation"],
+    }
+    if name == "embedding_size":
+        context["native_dims"] = {e: s["native_dim"] for e, s in SIZE_ABLATION.items()}
+    if name == "probe_depth":
+        context["head_widths"] = {
+            head: config["probe_heads"][head]["hidden_layers"]
+            for head in ABLATIONS["probe_depth"]["heads"]
+            if "hidden_layers" in config["probe_heads"][head]
+        }
+    return context
+
+
 def report_outputs():
     """Print where the tables and figures of this run landed."""
     produced = [t for t in table_targets() + figure_targets() if Path(t).exists()]

@@ -3,9 +3,6 @@
 # gives an encoder the same colour and marker in every figure) and only the config keys
 # its title or caption names.
 
-#: The style registry's order: every encoder of the config, selected or not.
-ENCODER_ORDER = list(config["encoders"])
-
 
 rule figure_radar:
     """Per-task R^2 (F1 for classification) clipped at 0, one polygon per method, with
@@ -45,25 +42,6 @@ rule figure_q_per_task:
         k_splits=config["probe"]["k_splits"],
     script:
         "../scripts/figure_q_per_task.py"
-
-
-def ablation_figure_context(wildcards):
-    """The config keys an ablation figure names: the ablations' protocol and aggregation,
-    and native widths (size figures) or MLP widths (probe-depth figures)."""
-    name = ABLATION_OF_FIGURE[wildcards.figure]
-    context = {
-        "protocol": ABLATIONS["protocol"],
-        "aggregation": ABLATIONS["aggregation"],
-    }
-    if name == "embedding_size":
-        context["native_dims"] = {e: s["native_dim"] for e, s in SIZE_ABLATION.items()}
-    if name == "probe_depth":
-        context["head_widths"] = {
-            head: config["probe_heads"][head]["hidden_layers"]
-            for head in ABLATIONS["probe_depth"]["heads"]
-            if "hidden_layers" in config["probe_heads"][head]
-        }
-    return context
 
 
 rule figure_ablation:

@@ -361,3 +361,23 @@ def test_rules_run_on_the_tiny_dataset(tmp_path):
         assert (workdir / target).stat().st_size > 0
     log = workdir / f"results/logs/figure_channel_correlation/{TINY_DATASET}.log"
     assert "correlated 27 channels" in log.read_text()
+
+
+def test_store_lists_its_arrays_without_warning_of_snakemakes_timestamp(dataset, tmp_path):
+    """Snakemake writes `.snakemake_timestamp` into a directory output such as cubes.zarr;
+    listing the store must not warn about it, but still warns about other foreign files."""
+    import shutil
+    import warnings
+
+    from zarr.errors import ZarrUserWarning
+
+    store_path = tmp_path / "cubes.zarr"
+    shutil.copytree(dataset[0], store_path)
+    (store_path / ".snakemake_timestamp").touch()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        arrays = CubeStore(store_path).arrays
+    assert "s2l1c" in arrays and ".snakemake_timestamp" not in arrays
+    (store_path / "notes.txt").write_text("not zarr")
+    with pytest.warns(ZarrUserWarning, match="notes.txt"):
+        assert "s2l1c" in CubeStore(store_path).arrays

@@ -258,7 +258,6 @@ def _overall_figure(summary, axis, settings, context):
         else:
             ax.set_xlabel(axis)
         ax.legend(title="encoder", fontsize=8, frameon=False)
-    ax.axhline(0, color="black", linewidth=0.6)
     ax.set_ylabel(_metric_label(summary))
     ax.grid(axis="y", alpha=0.3)
     return figure
@@ -290,6 +289,7 @@ def _overall_heads(ax, summary, settings, context) -> None:
         )
     ax.set_xticks(np.arange(len(encoders)), encoders)
     ax.set_xlabel("encoder")
+    ax.axhline(0, color="black", linewidth=0.6)
     ax.legend(title="probe head", fontsize=8, frameon=False)
 
 
@@ -309,19 +309,28 @@ def _score_line(ax, x, y, err, encoder, context, floor) -> None:
         parts.append((padded, ":", "none", f"_{encoder} zero padding"))
     for mask, linestyle, fill, label in parts:
         shown = np.maximum(y[mask], floor)
-        ax.errorbar(
+        ax.plot(
             x[mask],
             shown,
-            yerr=None if err is None else np.where(y[mask] < floor, 0, err[mask]),
             color=style.colour,
             linestyle=linestyle,
             marker=style.marker,
             fillstyle=fill,
+            markerfacecoloralt="white",
             markersize=4,
-            capsize=2 if err is not None else 0,
-            elinewidth=0.6,
             label=label,
         )
+        if err is not None:  # whiskers apart from the line, so the line keeps its label
+            inside = y[mask] >= floor
+            ax.errorbar(
+                x[mask][inside],
+                y[mask][inside],
+                yerr=err[mask][inside],
+                fmt="none",
+                ecolor=style.colour,
+                elinewidth=0.6,
+                capsize=2,
+            )
     for xi, yi in zip(x, y, strict=True):
         if np.isfinite(yi) and yi < floor:
             _mark_cut(ax, xi, yi, floor, style.colour)
