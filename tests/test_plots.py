@@ -522,8 +522,12 @@ def test_rank_evolution_names_phase_k_tasks_and_marks_rounds():
     title = axis.get_title()
     assert "development phase" in title and "K = 40 splits" in title
     assert "biomass_mean, crops" in title
-    rounds = [text.get_text() for text in axis.texts if text.get_gid() == "round"]
-    assert rounds == ["round 1: pre", "round 2: post"]
+    (top,) = axis.child_axes  # the rounds' names on a top axis, at their centres
+    assert [label.get_text() for label in top.get_xticklabels()] == [
+        "round 1: pre",
+        "round 2: post",
+    ]
+    assert list(top.get_xticks()) == [2.0, 5.0]
     separators = [line for line in axis.get_lines() if tuple(line.get_xdata()) == (3.5, 3.5)]
     assert len(separators) == 1
     # Offsets only where teams share a rank, and the caption says so.

@@ -249,10 +249,12 @@ def _overall_figure(summary, axis, settings, context):
     if axis == "head":
         _overall_heads(ax, summary, settings, context)
     else:
-        table = overall_scores(summary, ["encoder", axis]).sort_values(["encoder", axis])
+        table = overall_scores(summary, ["encoder", axis]).sort_values(axis)
         floor = _limits(ax, table["mean_score"].min(), table["mean_score"].max(), settings["y_min"])
-        for encoder, rows in table.groupby("encoder", sort=False):
-            _score_line(ax, rows[axis], rows["mean_score"], None, encoder, context, floor)
+        for encoder in context["encoders"]:  # registry order
+            rows = table[table["encoder"] == encoder]
+            if len(rows):
+                _score_line(ax, rows[axis], rows["mean_score"], None, encoder, context, floor)
         if axis == "size":
             _size_axis(ax, table["size"], context)
         else:
@@ -270,9 +272,13 @@ def _overall_heads(ax, summary, settings, context) -> None:
     floor = _limits(ax, table["mean_score"].min(), table["mean_score"].max(), settings["y_min"])
     width = 0.8 / len(heads)
     hatches = ["", "//", "..", "xx", "\\\\", "--"]
+    legend = []
     for j, head in enumerate(heads):
         rows = table[table["head"] == head].set_index("encoder").reindex(encoders)
         params = rows["head_parameters"].dropna()
+        look = {"hatch": hatches[j % len(hatches)], "alpha": 0.35 + 0.65 * (j + 1) / len(heads)}
+        # The legend swatch is grey: colour is the encoder's, hatch and shade the head's.
+        legend.append(Patch(facecolor="0.55", edgecolor="black", linewidth=0.5, **look))
         _bars(
             ax,
             np.arange(len(encoders)) + (j - (len(heads) - 1) / 2) * width,
@@ -281,16 +287,24 @@ def _overall_heads(ax, summary, settings, context) -> None:
             width,
             [_style(e, context).colour for e in encoders],
             floor,
-            label=f"{head} ({int(params.iloc[0]):,} params)" if len(params) else head,
+            label=_head_label(head, params),
             edgecolor="black",
             linewidth=0.5,
-            hatch=hatches[j % len(hatches)],
-            alpha=0.35 + 0.65 * (j + 1) / len(heads),
+            **look,
         )
     ax.set_xticks(np.arange(len(encoders)), encoders)
     ax.set_xlabel("encoder")
     ax.axhline(0, color="black", linewidth=0.6)
-    ax.legend(title="probe head", fontsize=8, frameon=False)
+    labels = ax.get_legend_handles_labels()[1]
+    ax.legend(legend, labels, title="probe head", fontsize=8, frameon=False)
+
+
+def _head_label(head: str, params: pd.Series) -> str:
+    """``mlp1 (32,833 params)``; a head without trained parameters (kNN) says so."""
+    if not len(params):
+        return head
+    count = int(params.iloc[0])
+    return f"{head} ({count:,} params)" if count else f"{head} (no trained parameters)"
 
 
 def _score_line(ax, x, y, err, encoder, context, floor) -> None:

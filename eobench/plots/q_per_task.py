@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from eobench.plots.style import (
+    aggregation_text,
     check_task_scores,
     method_styles,
     run_description,
@@ -120,13 +121,12 @@ def q_per_task_figure(
     top.set_axisbelow(True)
     top.set_xlim(-0.5, len(tasks) - 0.5)
     top.set_ylabel("Q")
-    aggregations = ", ".join(dict.fromkeys(task_scores["aggregation"]))
     figure.suptitle(settings["title"], fontsize=11)
     top.set_title(
         run_description(
             protocol,
             k_splits,
-            f"aggregations: {aggregations}",
+            aggregation_text(task_scores["aggregation"]),
             "Q = 100 ε mean / (std + ε) over the K split scores",
         ),
         fontsize=8.5,

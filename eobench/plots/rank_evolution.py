@@ -223,31 +223,28 @@ def _phase_line(phase, k_splits, tasks) -> str:
 
 
 def _mark_rounds(axis, history: pd.DataFrame) -> None:
-    """A line between rounds and each round's name (with what its files share) on top."""
+    """A line between rounds, and each round's name (with what its files share, e.g.
+    ``round 1: pre``) on a top axis."""
     rounds = submission_rounds(history)
     if rounds.nunique() < 2:
         return
     files = history.set_index("order").get("file")
+    centres, names = [], []
     for number, members in rounds.groupby(rounds).groups.items():
-        start, end = min(members), max(members)
+        members = list(members)
         if number > 1:
-            axis.axvline(start - 0.5, color="0.55", linewidth=0.9, linestyle="--", zorder=1)
+            axis.axvline(min(members) - 0.5, color="0.55", linewidth=0.9, linestyle="--")
         name = f"round {number}"
         if files is not None:
-            kinds = {str(f).rsplit("__", 1)[-1].removesuffix(".csv") for f in files[list(members)]}
-            if len(kinds) == 1 and all("__" in str(f) for f in files[list(members)]):
+            stems = [str(f).removesuffix(".csv") for f in files[members]]
+            kinds = {stem.rsplit("__", 1)[-1] for stem in stems}
+            if len(kinds) == 1 and all("__" in stem for stem in stems):
                 name += f": {kinds.pop()}"
-        axis.annotate(
-            name,
-            ((start + end) / 2, 1.0),
-            xycoords=("data", "axes fraction"),
-            xytext=(0, 3),
-            textcoords="offset points",
-            ha="center",
-            va="bottom",
-            fontsize=7.5,
-            color="0.35",
-        ).set_gid("round")
+        centres.append((min(members) + max(members)) / 2)
+        names.append(name)
+    top = axis.secondary_xaxis("top")
+    top.set_xticks(centres, names)
+    top.tick_params(length=0, labelsize=7.5, labelcolor="0.35")
 
 
 def _legend(figure, teams, styles) -> None:

@@ -106,7 +106,7 @@ def runtime_scaling_figure(table: pd.DataFrame, settings: dict[str, Any] | None 
             label=f"{epochs} epochs, K = {k}",
         )
     ours = _paper_comparison(axis, table)
-    sizes = sorted(table["embedding_dim"].unique())
+    sizes = sorted({*table["embedding_dim"].astype(int), PAPER_CELL["embedding_dim"]})
     axis.set_xscale("log", base=2)
     axis.set_xticks(sizes, [str(int(s)) for s in sizes])
     axis.minorticks_off()
@@ -125,7 +125,7 @@ def runtime_scaling_figure(table: pd.DataFrame, settings: dict[str, Any] | None 
 def _machine_line(table: pd.DataFrame) -> str:
     """``1 task of 2,415 samples · x86_64, 2 CPUs · 2 threads · cpu``."""
     parts = [f"one task of {int(table['n_samples'].iloc[0]):,} samples, batched probe engine"]
-    for column, form in (("machine", "{}"), ("threads", "{} threads"), ("device", "{}")):
+    for column, form in (("machine", "{}"), ("threads", "threads: {}"), ("device", "{}")):
         if column in table:
             parts.append(form.format(table[column].iloc[0]))
     return " · ".join(parts)
