@@ -451,11 +451,12 @@ def _per_task_figure(summary, axis, settings, context):
         ax.grid(axis="y", alpha=0.3)
     for ax in list(axes.flat)[len(tasks) :]:
         ax.set_visible(False)
-    for ax in axes[-1]:
-        if axis == "size":
-            ax.set_xlabel("embedding size N", fontsize=8)
-        elif axis == "layer":
-            ax.set_xlabel("layer (0 = patch embedding)", fontsize=8)
+    xlabel = {"size": "embedding size N", "layer": "layer (0 = patch embedding)"}.get(axis)
+    for i, ax in enumerate(list(axes.flat)[: len(tasks)]):
+        if i + columns >= len(tasks):  # nothing drawn below: this panel shows its x axis
+            ax.tick_params(labelbottom=True)
+            if xlabel:
+                ax.set_xlabel(xlabel, fontsize=8)
     handles, labels = axes.flat[0].get_legend_handles_labels()
     if axis == "size":
         handles, labels = _native_handles(handles, labels, summary["size"], context)
