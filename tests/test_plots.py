@@ -403,7 +403,10 @@ def test_size_figures_mark_native_width_and_padding(name):
         assert lines["_patch_transformer zero padding"].get_fillstyle() == "none"
         assert list(lines["rcf"].get_xdata()) == [64, 128, 256, 512]
         assert any(patch.get_label() == "_padding" for patch in axis.patches)
-    assert "zero" in figure_text(figure) and "no trend" in figure_text(figure)
+    text = figure_text(figure)
+    assert "padded with zeros" in text and "no trend of the embedding" in text
+    assert "native width of patch_transformer: N = 192" in text
+    assert "zero padding of patch_transformer" in text
 
 
 def test_probe_depth_axes_stop_at_one_and_cut_bars_carry_their_value():

@@ -60,8 +60,11 @@ _MARGIN = 0.06
 _CUT_COLOUR = "0.2"
 _PADDING_NOTE = (
     "Sizes above an encoder's native width (vertical dashed line) are its native "
-    "embedding padded with zeros (dotted line, open markers, shaded): they add no "
-    "information, so their scores repeat the native one up to probe noise and are no trend."
+    "embedding padded with zeros (dotted line, open markers, shaded). They add no "
+    "information: a change of score there is no trend of the embedding but an effect of "
+    "the evaluator, whose one global standardisation over all columns rescales the "
+    "native features as zeros are added, and whose fixed-epoch probe then learns "
+    "differently."
 )
 
 
@@ -255,11 +258,13 @@ def _overall_figure(summary, axis, settings, context):
             rows = table[table["encoder"] == encoder]
             if len(rows):
                 _score_line(ax, rows[axis], rows["mean_score"], None, encoder, context, floor)
+        handles, labels = ax.get_legend_handles_labels()
         if axis == "size":
             _size_axis(ax, table["size"], context)
+            handles, labels = _native_handles(handles, labels, table["size"], context)
         else:
             ax.set_xlabel(axis)
-        ax.legend(title="encoder", fontsize=8, frameon=False)
+        ax.legend(handles, labels, title="encoder", fontsize=8, frameon=False)
     ax.set_ylabel(_metric_label(summary))
     ax.grid(axis="y", alpha=0.3)
     return figure
@@ -350,9 +355,8 @@ def _score_line(ax, x, y, err, encoder, context, floor) -> None:
             _mark_cut(ax, xi, yi, floor, style.colour)
 
 
-def _size_axis(ax, sizes, context, labels: bool = True, notes: bool = True) -> None:
-    """Log-2 size axis; each encoder's native width marked (named with ``notes``), what
-    lies above it shaded."""
+def _size_axis(ax, sizes, context, labels: bool = True) -> None:
+    """Log-2 size axis; each encoder's native width marked, what lies above it shaded."""
     ax.set_xscale("log", base=2)
     sizes = sorted(pd.Series(sizes).dropna().astype(int).unique())
     ax.set_xticks(sizes, [str(s) for s in sizes], rotation=90 if len(sizes) > 6 else 0)
@@ -361,7 +365,6 @@ def _size_axis(ax, sizes, context, labels: bool = True, notes: bool = True) -> N
         ax.set_xlabel("embedding size N")
     right = sizes[-1] * 1.25
     ax.set_xlim(sizes[0] / 1.25, right)
-    marked = 0
     for encoder, native in context["native_dims"].items():
         if native is None or native < sizes[0] or native > sizes[-1]:
             continue
@@ -369,20 +372,6 @@ def _size_axis(ax, sizes, context, labels: bool = True, notes: bool = True) -> N
         ax.axvline(native, color=colour, linestyle=(0, (2, 2)), linewidth=1.0, label="_native")
         if native < sizes[-1]:
             ax.axvspan(native, right, color=colour, alpha=0.07, linewidth=0, label="_padding")
-        if not notes:
-            continue
-        ax.annotate(
-            f"native {encoder}\nN = {native}" + (", zero padding →" if native < sizes[-1] else ""),
-            (native, 1.0),
-            xycoords=("data", "axes fraction"),
-            xytext=(-3 if native >= sizes[-1] else 3, -3 - 20 * marked),
-            textcoords="offset points",
-            ha="right" if native >= sizes[-1] else "left",
-            va="top",
-            fontsize=6,
-            color=colour,
-        ).set_gid("native")
-        marked += 1
 
 
 def _native_handles(handles, labels, sizes, context):
@@ -441,7 +430,7 @@ def _per_task_figure(summary, axis, settings, context):
                     ax, part[axis], part["mean_score"], part["std_score"], encoder, context, floor
                 )
             if axis == "size":
-                _size_axis(ax, summary["size"], context, labels=False, notes=False)
+                _size_axis(ax, summary["size"], context, labels=False)
             elif axis == "layer":
                 layers = sorted(summary["layer"].dropna().astype(int).unique())
                 ax.set_xticks(layers, [str(layer) for layer in layers])
