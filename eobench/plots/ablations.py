@@ -34,7 +34,7 @@ from eobench.tables.ablations import overall_scores
 from eobench.tables.render import checked_settings
 
 SETTINGS = {
-    "width": (7.0, "positive"),
+    "width": (8.5, "positive"),
     "height": (4.5, "positive"),
     "dpi": (200, "positive_int"),
     "title": ("", "text"),
@@ -264,7 +264,15 @@ def _overall_figure(summary, axis, settings, context):
             handles, labels = _native_handles(handles, labels, table["size"], context)
         else:
             ax.set_xlabel(axis)
-        ax.legend(handles, labels, title="encoder", fontsize=8, frameon=False)
+        ax.legend(
+            handles,
+            labels,
+            title="encoder",
+            fontsize=8,
+            frameon=False,
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),  # beside the axes: lines start anywhere
+        )
     ax.set_ylabel(_metric_label(summary))
     ax.grid(axis="y", alpha=0.3)
     return figure
