@@ -79,6 +79,16 @@ rule figure_ablation:
         "../scripts/figure_ablation.py"
 
 
+#: The probe keys the run-time measurement reads (it sets N, epochs and K itself).
+RUNTIME_PROBE_KEYS = (
+    "batch_size",
+    "learning_rate",
+    "weight_decay",
+    "minibatches",
+    "device",
+)
+
+
 rule runtime_scaling:
     """Seconds per task of the probe engine over N x epochs x K (the paper's Table 5)."""
     input:
@@ -97,7 +107,7 @@ rule runtime_scaling:
         gpu=GPUS,
     params:
         grid=ABLATIONS["runtime_scaling"],
-        probe=config["probe"],
+        probe={key: config["probe"][key] for key in RUNTIME_PROBE_KEYS},
         seed=config["seed"],
         settings=config["tables"]["runtime_scaling"],
     script:

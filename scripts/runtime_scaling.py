@@ -13,15 +13,8 @@ def main(smk):
     from eobench.probes.runtime import runtime_scaling
     from eobench.workflow import write_rule_table
 
-    probe, grid = dict(smk.params.probe), dict(smk.params.grid)
-    settings = ProbeSettings(
-        batch_size=probe["batch_size"],
-        learning_rate=probe["learning_rate"],
-        weight_decay=probe["weight_decay"],
-        minibatches=probe["minibatches"],
-        seed=smk.params.seed,
-        device=probe["device"],
-    )
+    grid = dict(smk.params.grid)
+    settings = ProbeSettings.from_workflow(smk.params.probe, "neuco", smk.params.seed)
     table = runtime_scaling(
         settings,
         grid["n_samples"],

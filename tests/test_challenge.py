@@ -17,8 +17,9 @@ from eobench.challenge import (
     score_challenge,
     submission_order,
 )
-from eobench.cli import main, read_evaluator_config
+from eobench.cli import main
 from eobench.errors import EobenchError
+from eobench.evaluator import probe_settings, read_evaluator_config
 from eobench.plots.rank_evolution import plot_rank_evolution, rank_evolution_figure
 from eobench.provenance import code_version
 from eobench.scoring import leaderboard
@@ -128,7 +129,8 @@ def evaluation_run(challenge_inputs):
         folder,
         root / "library" / "evaluation",
         challenge_phase("evaluation"),
-        evaluator_config=evaluator_config,
+        settings=probe_settings(evaluator_config, "neuco", "shared"),
+        embedding_dim=evaluator_config["embedding_dim"],
     )
 
 
@@ -337,7 +339,7 @@ def _unknown_suffix(annotations):
         ("submission", _duplicate_id, "duplicate ids"),
         ("annotations", _no_label_files, "no <task>__<type>.csv label files"),
         ("annotations", _unknown_suffix, "unknown task type suffix 'binary'"),
-        ("config", "epochs: 8\nepochz: 3\n", "config key epochz: unknown key"),
+        ("config", "epochs: 8\nk_folds: 1\n", "config key k_folds: 1 is too small"),
         ("config", "epochs: eight\n", "config key epochs: 'eight' is not of type int"),
     ],
 )

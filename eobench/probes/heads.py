@@ -14,8 +14,9 @@ A head is named in config (``probe_heads``) and has a type:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -65,6 +66,10 @@ class ProbeHead:
             max_iter=int(spec.get("max_iter", 500)),
             overrides=overrides,
         )
+
+    def spec(self) -> dict[str, Any]:
+        """The head as plain JSON values (cache keys, provenance)."""
+        return json.loads(json.dumps(asdict(self), default=str))
 
     @property
     def needs_validation(self) -> bool:
