@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import torch
 from sklearn.metrics import accuracy_score, mean_squared_error
+from sklearn.model_selection import ShuffleSplit
 from sklearn.svm import SVC, SVR
 
 from eobench.errors import EobenchError
@@ -224,6 +225,8 @@ def svm_probe(
     search: SVMSearch,
     protocol: str = "neuco",
     seed: int = 42,
+    *,
+    split_seed: int = 42,
 ) -> ProbeResult:
     """Tune and score the SVM probe on every split of one task.
 
@@ -242,6 +245,10 @@ def svm_probe(
         (``neuco``, as upstream) or the validation part (``strict``).
     seed : int
         Seed of the optimiser when ``search.random_state`` is ``None``.
+    split_seed : int
+        ``random_state`` of the ``ShuffleSplit`` the splits come from, which fixes the
+        order of each split's rows as upstream hands them to libsvm (see
+        :func:`shuffle_split_fit_order`).
 
     Returns
     -------
@@ -257,7 +264,8 @@ def svm_probe(
         raise ValueError("the strict protocol needs splits with validation parts")
     space = search.dimensions(task_type)
     optimizer = _make_optimizer(space, search, seed)
-    task = _SplitFits(embeddings, labels, task_type, splits, protocol)
+    fit_order = shuffle_split_fit_order(splits, split_seed)
+    task = _SplitFits(embeddings, labels, task_type, splits, fit_order, protocol)
     trials, objective = [], []
     remaining = search.n_iter
     while remaining > 0:
@@ -290,6 +298,24 @@ def _point_as_dict(space: dict, point: Sequence) -> dict[str, Any]:
     return dict(zip(sorted(space), point, strict=True))
 
 
+def shuffle_split_fit_order(splits: Splits, split_seed: int) -> list[np.ndarray]:
+    """Each split's fit rows in the order upstream's ``ShuffleSplit`` lists them.
+
+    libsvm's solution depends on the order of its rows wherever its working-set choice has
+    ties (an SVC's first step: every gradient is -1), within its stopping tolerance, so
+    matching upstream's fits needs its order. Splits that are not those of
+    ``ShuffleSplit(K, test_size, random_state=split_seed)`` keep their rows ascending.
+    """
+    n_test, n = int(splits.test[0].sum()), splits.test.shape[1]
+    splitter = ShuffleSplit(n_splits=splits.k, test_size=n_test, random_state=split_seed)
+    orders = []
+    for k, (train, test) in enumerate(splitter.split(np.empty((n, 1)))):
+        if splits.test[k].sum() != n_test or not splits.test[k, test].all():
+            return [np.flatnonzero(fit) for fit in splits.fit]
+        orders.append(train[splits.fit[k, train]])
+    return orders
+
+
 def svm_targets(labels: np.ndarray, task_type: str) -> np.ndarray:
     """Targets as upstream fits them: classes 0/1 become -1/+1, regression unchanged."""
     target = np.asarray(labels, dtype=np.float64)
@@ -315,7 +341,7 @@ def scale_gamma(x_fit: np.ndarray) -> float:
 class _SplitFits:
     """Fits of one task's K splits from one Gram matrix; collects every trial's scores."""
 
-    def __init__(self, embeddings, labels, task_type, splits: Splits, protocol: str):
+    def __init__(self, embeddings, labels, task_type, splits: Splits, fit_order, protocol: str):
         # libsvm works in float64; scikit-learn converts the same way before fitting.
         x = np.asarray(embeddings, dtype=np.float64)
         self.gram = x @ x.T
@@ -323,7 +349,7 @@ class _SplitFits:
         self.target = svm_targets(labels, task_type)
         self.task_type = task_type
         self.splits = splits
-        self.fit_rows = [np.flatnonzero(splits.fit[k]) for k in range(splits.k)]
+        self.fit_rows = fit_order
         evaluated = splits.test if splits.validation is None else splits.test | splits.validation
         self.eval_rows = [np.flatnonzero(evaluated[k]) for k in range(splits.k)]
         selection = splits.validation if protocol == "strict" else splits.test
