@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import inspect
 import numbers
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -258,7 +259,9 @@ def svm_probe(
         predictions (regression) or decision values (classification, positive: class 1)
         on the test and validation rows, 0 elsewhere; ``extra["trials"]``: every trial's
         parameters, ``extra["hyperparameters"]``: each split's selected ones,
-        ``extra["objective"]``: what the optimiser minimised for each trial.
+        ``extra["objective"]``: the mean score the optimiser maximised for each trial,
+        ``extra["support_vectors"]``: the selected fits' support-vector counts,
+        ``extra["optimizer_seconds"]``: the time spent asking and telling the optimiser.
     """
     if protocol == "strict" and splits.validation is None:
         raise ValueError("the strict protocol needs splits with validation parts")
@@ -267,17 +270,25 @@ def svm_probe(
     fit_order = shuffle_split_fit_order(splits, split_seed)
     task = _SplitFits(embeddings, labels, task_type, splits, fit_order, protocol)
     trials, objective = [], []
+    optimizer_seconds = 0.0
     remaining = search.n_iter
     while remaining > 0:
         # BayesSearchCV's _step: ask a batch, evaluate it, tell minus the mean score.
+        start = time.perf_counter()
         points = optimizer.ask(n_points=min(remaining, search.n_points))
         points = [[np.array(v).item() for v in point] for point in points]
+        optimizer_seconds += time.perf_counter() - start
         scores = [task.evaluate(_point_as_dict(space, point)) for point in points]
+        start = time.perf_counter()
         optimizer.tell(points, [-score for score in scores])
+        optimizer_seconds += time.perf_counter() - start
         trials.extend(_point_as_dict(space, point) for point in points)
         objective.extend(scores)
         remaining -= search.n_points
-    return task.result(trials, objective)
+    result = task.result(trials, objective)
+    # The optimiser's own cost (surrogate fits, acquisition) is the same as upstream's.
+    result.extra["optimizer_seconds"] = optimizer_seconds
+    return result
 
 
 def _make_optimizer(space: dict, search: SVMSearch, seed: int):
@@ -370,14 +381,19 @@ class _SplitFits:
     def _blocks(self, params: Mapping[str, Any], kernel: np.ndarray | None, k: int):
         """Split ``k``'s kernel blocks: fit x fit, and evaluated rows x fit."""
         fit, rows = self.fit_rows[k], self.eval_rows[k]
+        source = self.gram if kernel is None else kernel
+        # Rows, then columns, with take(): about twice as fast as indexing with np.ix_. Both
+        # blocks are C-contiguous slices of one array, so libsvm gets them without a copy.
+        block = source.take(np.concatenate([fit, rows]), axis=0).take(fit, axis=1)
+        fit_block, eval_block = block[: len(fit)], block[len(fit) :]
         if kernel is not None:
-            return kernel[np.ix_(fit, fit)], kernel[np.ix_(rows, fit)]
+            return fit_block, eval_block
         # gamma="scale" depends on the split's fit data: the kernel is built per split.
         degree, coef0 = params["degree"], params.get("coef0", 0.0)
         gamma = self.scale_gammas[k]
         return (
-            polynomial_kernel(self.gram[np.ix_(fit, fit)], gamma, coef0, degree),
-            polynomial_kernel(self.gram[np.ix_(rows, fit)], gamma, coef0, degree),
+            polynomial_kernel(fit_block, gamma, coef0, degree),
+            polynomial_kernel(eval_block, gamma, coef0, degree),
         )
 
     def evaluate(self, params: Mapping[str, Any]) -> float:
