@@ -26,7 +26,7 @@ import numpy as np
 from eobench.errors import EobenchError
 from eobench.probes.linear import ProbeResult, ProbeSettings, probe_task
 from eobench.probes.splits import Splits
-from eobench.probes.svm import SVMSearch
+from eobench.probes.svm import SVMSearch, svm_probe
 
 HEAD_TYPES = ("linear", "mlp", "knn", "converged", "svm")
 
@@ -118,8 +118,6 @@ def fit_head(
     validation part when the protocol is ``strict`` or the head is ``converged``.
     """
     if head.type == "svm":
-        from eobench.probes.svm import svm_probe
-
         # Upstream seeds every task's optimiser with the run seed itself, not a per-task one.
         return svm_probe(
             embeddings,
