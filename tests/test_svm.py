@@ -261,6 +261,21 @@ def test_split_score_is_the_best_trial_on_its_test_part(neuco_pair):
         )
 
 
+def test_batches_of_points_equal_bayes_search():
+    """``n_points > 1``: the optimiser proposes several trials at once, as upstream's does."""
+    x, y = task_data("regr")
+    params = with_change("opt_params.n_points", 2)
+    params["opt_params"].update(
+        n_iter=5, optimizer_kwargs={"base_estimator": "RF", "n_initial_points": 2}
+    )
+    search = SVMSearch.from_probe_params(params)
+    result = svm_probe(x, y, "regr", make_splits(N_SAMPLES, K_SPLITS), search)
+    opt = bayes_search("regr", search, x, y, shuffle_split())
+    assert len(result.extra["trials"]) == 5  # batches of 2, 2 and the 1 left
+    assert result.extra["trials"] == [dict(p) for p in opt.cv_results_["params"]]
+    np.testing.assert_allclose(result.test_history, split_metric(opt), rtol=0, atol=1e-10)
+
+
 # -- strict protocol ---------------------------------------------------------------------
 
 

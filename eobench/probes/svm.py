@@ -439,6 +439,7 @@ class _SplitFits:
         return np.stack([metric(torch.as_tensor(o), labels, mask).numpy() for o in self.outputs])
 
     def result(self, trials: list[dict], objective: list[float]) -> ProbeResult:
+        """Every split's selected trial (best on its test or validation part) and scores."""
         k = self.splits.k
         test_history = self._metric_history(self.splits.test)
         validation_history = None
