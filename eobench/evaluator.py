@@ -295,14 +295,16 @@ def probe_head(config: Mapping[str, Any]):
     from eobench.probes.heads import LINEAR, ProbeHead
 
     if config["probe_type"] == "svm":
-        return ProbeHead(name="svm", type="svm", svm=config["svm"])
+        return ProbeHead(name="svm", type="svm", svm_search=config["svm"])
     return LINEAR
 
 
 def hyperparameters(config: Mapping[str, Any], extra: Mapping[str, Any]) -> Any:
     """What upstream's ``<task>_result.json`` reports as ``hyperparamaters``."""
     if config["probe_type"] == "svm":
-        return _json_safe(extra.get("hyperparameters"))
+        # BayesSearchCV's best_params_: the first trial with the best mean objective
+        objective = list(extra["objective"])
+        return _json_safe(extra["trials"][objective.index(max(objective))])
     return {key: config[key] for key in ("epochs", "learning_rate", "batch_size")}
 
 

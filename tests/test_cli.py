@@ -311,3 +311,67 @@ def test_missing_exclude_file_is_one_line(challenge, capsys):
     code = run_score(annotations, submission, "--config", str(config), "--exclude_file", "nope.txt")
     assert code == 2
     assert capsys.readouterr().err.strip() == "error: nope.txt: exclude file not found"
+
+
+# The official repository's configs/sample_config_svm.yaml, key for key, with a short search.
+SAMPLE_SVM = """
+k_folds: 4
+probe_type: "svm"
+probe_params:
+  C_start_end: [0.001, 1000]
+  epsilon_list: [0.01, 0.05, 0.1, 0.5]
+  kernel_degree_list: [2, 3]
+  kernel_gamma_start_end: [0.0001, 10]
+  kernel_coef0_start_end: [-1, 2]
+  opt_params:
+    n_iter: 4
+    n_jobs: 1
+    n_points: 1
+    optimizer_kwargs:
+      base_estimator: "RF"
+      n_initial_points: 2
+    verbose: 1
+embedding_dim: null
+standardize_embeddings: true
+normalize_labels: true
+enable_plots: false
+update_leaderboard: true
+store_probes: false
+task_filter: null
+"""
+
+
+def test_the_official_svm_sample_config_scores_and_reports_its_search(challenge):
+    tmp_path, annotations, submission, _, _ = challenge
+    config = write_config(tmp_path, SAMPLE_SVM)
+    out = tmp_path / "out"
+    assert (
+        run_score(annotations, submission, "--config", str(config), "--output_dir", str(out)) == 0
+    )
+    run_dir = out / "results" / "team"
+    scores = pd.read_csv(run_dir / "split_scores.csv")
+    assert set(scores["task"]) == {"height", "water"} and len(scores) == 8
+    for task in ("height", "water"):
+        result = json.loads((run_dir / task / f"{task}_result.json").read_text())
+        searched = result["hyperparamaters"]
+        assert set(searched) >= {"C", "degree", "gamma", "coef0", "kernel"}
+        assert 0.001 <= searched["C"] <= 1000 and searched["degree"] in (2, 3)
+    assert (
+        "epsilon"
+        in json.loads((run_dir / "height" / "height_result.json").read_text())["hyperparamaters"]
+    )
+    assert (out / "leaderboards" / "results" / "leaderboard_latest.csv").exists()
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ("kernel_degree_list: [2, 3]", "kernel_degree_list: [1, 2]"),
+        ("C_start_end: [0.001, 1000]", "C_start_end: [10, 1]"),
+    ],
+)
+def test_svm_configs_the_official_checks_reject_are_one_line(tmp_path, change, message):
+    text = SAMPLE_SVM.replace(change, message)
+    with pytest.raises(EobenchError, match=r"config key probe_params\.") as error:
+        read_evaluator_config(write_config(tmp_path, text))
+    assert "\n" not in str(error.value)

@@ -27,7 +27,6 @@ import numpy as np
 from eobench.errors import EobenchError
 from eobench.probes.linear import ProbeResult, ProbeSettings, probe_task
 from eobench.probes.splits import Splits
-from eobench.probes.svm import SVMSearch, svm_probe
 
 HEAD_TYPES = ("linear", "mlp", "knn", "converged", "svm")
 
@@ -43,7 +42,7 @@ class ProbeHead:
     #: L-BFGS iterations of the converged logistic regression.
     max_iter: int = 500
     #: Search space and optimiser of an svm head (upstream's ``probe_params``).
-    svm_search: SVMSearch | None = None
+    svm_search: Any = None  # an eobench.probes.svm.SVMSearch
     #: Settings of this head that override the ``probe`` section (e.g. ``k_splits``).
     overrides: dict[str, Any] = field(default_factory=dict)
 
@@ -70,6 +69,9 @@ class ProbeHead:
         overrides = {"k_splits": spec["k_splits"]} if "k_splits" in spec else {}
         svm_search = None
         if head_type == "svm":
+            # imported here: scikit-learn and scikit-optimize cost seconds to import
+            from eobench.probes.svm import SVMSearch
+
             svm_search = SVMSearch.from_probe_params(spec["probe_params"], f"{key}.probe_params")
         return cls(
             name=name,
@@ -123,6 +125,8 @@ def fit_head(
     validation part when the protocol is ``strict`` or the head is ``converged``.
     """
     if head.type == "svm":
+        from eobench.probes.svm import svm_probe
+
         # Upstream seeds every task's optimiser with the run seed itself, not a per-task one.
         return svm_probe(
             embeddings,

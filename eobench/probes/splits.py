@@ -54,19 +54,23 @@ class Splits:
 
 
 def shuffle_split(
-    n_samples: int, n_splits: int, test_size: float, random_state: int
+    n_samples: int, n_splits: int, test_size: float | int, random_state: int
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """``list(ShuffleSplit(n_splits, test_size=test_size, random_state=random_state).split(X))``.
 
-    scikit-learn's splits index for index (tested against it): ``ceil(test_size x n)``
-    test samples, each split the head of one ``RandomState(random_state).permutation``.
-    Written out because importing scikit-learn's model selection costs about 1.5 s, more
-    than a task's linear probes, in every probe job and every ``eobench score``.
+    scikit-learn's splits index for index, training indices in its order (tested against
+    it): ``ceil(test_size x n)`` test samples (``test_size`` of them for an int), each split
+    the head of one ``RandomState(random_state).permutation``. Written out because
+    importing scikit-learn's model selection costs about 1.5 s, more than a task's linear
+    probes, in every probe job and every ``eobench score``.
     """
-    if not 0 < test_size < 1:
-        raise ValueError(f"test_size must lie in (0, 1), got {test_size!r}")
-    n_test = math.ceil(test_size * n_samples)
-    if n_test >= n_samples:
+    if isinstance(test_size, int | np.integer):
+        n_test = int(test_size)
+    elif 0 < test_size < 1:
+        n_test = math.ceil(test_size * n_samples)
+    else:
+        raise ValueError(f"test_size must lie in (0, 1) or be a count, got {test_size!r}")
+    if not 0 < n_test < n_samples:
         raise ValueError(f"test_size {test_size} leaves no training sample of {n_samples}")
     rng = np.random.RandomState(random_state)
     splits = []

@@ -31,13 +31,12 @@ from typing import Any
 import numpy as np
 import torch
 from sklearn.metrics import accuracy_score, mean_squared_error
-from sklearn.model_selection import ShuffleSplit
 from sklearn.svm import SVC, SVR
 
 from eobench.errors import EobenchError
 from eobench.metrics import METRICS
 from eobench.probes.linear import ProbeResult
-from eobench.probes.splits import Splits
+from eobench.probes.splits import Splits, shuffle_split
 
 #: Keys of upstream's ``probe_params`` for ``probe_type: svm``.
 REQUIRED_KEYS = ("C_start_end", "kernel_degree_list")
@@ -318,9 +317,8 @@ def shuffle_split_fit_order(splits: Splits, split_seed: int) -> list[np.ndarray]
     ``ShuffleSplit(K, test_size, random_state=split_seed)`` keep their rows ascending.
     """
     n_test, n = int(splits.test[0].sum()), splits.test.shape[1]
-    splitter = ShuffleSplit(n_splits=splits.k, test_size=n_test, random_state=split_seed)
     orders = []
-    for k, (train, test) in enumerate(splitter.split(np.empty((n, 1)))):
+    for k, (train, test) in enumerate(shuffle_split(n, splits.k, n_test, split_seed)):
         if splits.test[k].sum() != n_test or not splits.test[k, test].all():
             return [np.flatnonzero(fit) for fit in splits.fit]
         orders.append(train[splits.fit[k, train]])
