@@ -12,18 +12,19 @@ samples, batch 64, AdamW lr 1e-3, weight decay 0.01) for the other probe heads:
   split (brute force) against the batched kNN probe.
 
 Everything is measured in this one run on this machine; the script prints times and
-ratios (target: at least 20x on a GPU) and checks the scores. On a CPU, where batched and
-looped runs do the same multiply-adds, the target is the machine's own matrix-multiply
-rate: the script times plain float32 batched GEMMs of the MLP's step shapes and prints the
-batched MLP's achieved rate as a fraction of it (target: at least 50 %). ``per_split``
-repeats the reference's arithmetic: its float32 scores are printed as the largest difference from the reference,
-and on ``--exact-splits`` splits both run again in float64, where they must agree to
-1e-9 (training amplifies float32 rounding, the more so the deeper the network). The
-``shared`` schedule must give mean scores within two standard errors of ``per_split``'s
-over ``--seeds`` seeds (split scores as in probe_engine.py, pooled over the seeds). kNN
-must equal scikit-learn to 1e-6. It also prints the arithmetic each side must do (MLP
-multiply-adds, kNN similarities): their ratio bounds the speed-up wherever arithmetic
-rather than per-step overhead sets the time, as on a CPU.
+ratios (target: at least 20x on a GPU) and checks the scores. On a CPU, where batched
+and looped runs do the same multiply-adds, the target is the machine's own matrix-
+multiply rate: the script times plain float32 batched GEMMs of the MLP's step shapes and
+prints the batched MLP's achieved rate as a fraction of it (target: at least 50 %).
+``per_split`` repeats the reference's arithmetic: its float32 scores are printed as the
+largest difference from the reference, and on ``--exact-splits`` splits both run again
+in float64, where they must agree to 1e-9 (training amplifies float32 rounding, the more
+so the deeper the network). The ``shared`` schedule must give mean scores within two
+standard errors of ``per_split``'s over ``--seeds`` seeds (split scores as in
+probe_engine.py, pooled over the seeds). kNN must equal scikit-learn to 1e-6. It also
+prints the arithmetic each side must do (MLP multiply-adds, kNN similarities): their
+ratio bounds the speed-up wherever arithmetic rather than per-step overhead sets the
+time, as on a CPU.
 
     python benchmarks/probe_heads.py [--threads 2] [--hidden 256 256,256] [--neighbors 20]
 
