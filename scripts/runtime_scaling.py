@@ -9,9 +9,9 @@ from eobench.workflow import run
 
 
 def main(smk):
+    from eobench.io import write_csv
     from eobench.probes.linear import ProbeSettings
     from eobench.probes.runtime import runtime_scaling
-    from eobench.workflow import write_rule_table
 
     grid = dict(smk.params.grid)
     settings = ProbeSettings.from_workflow(smk.params.probe, "neuco", smk.params.seed)
@@ -23,8 +23,7 @@ def main(smk):
         grid["k_splits"],
         grid["repeats"],
     )
-    record = {"grid": grid, "probe": settings.as_dict()}
-    write_rule_table(smk, table, "tables.runtime_scaling", record)
+    write_csv(smk.output[0], table)
 
 
 run(main, snakemake)
