@@ -469,8 +469,6 @@ def score_challenge(
             "settings_sha256": settings_hash,
             "epsilon": epsilon,
             "submissions": [s.name for s in submissions],
-            "scored": scored,
-            "from_cache": from_cache,
             "provenance": provenance(settings.as_dict()),
         },
     )
