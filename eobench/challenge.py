@@ -49,7 +49,7 @@ import os
 import secrets
 import shutil
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +67,8 @@ PHASES = ("development", "evaluation")
 DEFAULT_K_SPLITS = {"development": 40, "evaluation": 200}
 #: What a participant sees: the mean Q only, or Q per task and the rank.
 REPORTS = {"development": "mean_q", "evaluation": "full"}
+#: Width of every submission in the Embed2Scale challenge.
+CHALLENGE_EMBEDDING_DIM = 1024
 #: The reference evaluator's fixed split seed.
 DEFAULT_SPLIT_SEED = 42
 PER_RUN = "per_run"
@@ -309,10 +311,12 @@ def score_challenge(
     output_dir: str | os.PathLike,
     phase: Phase,
     *,
-    evaluator_config: Mapping[str, Any] | None = None,
+    settings,
+    head=None,
+    embedding_dim: int = CHALLENGE_EMBEDDING_DIM,
+    standardize: bool = True,
+    normalize_labels: bool = True,
     split_seed: int | str = DEFAULT_SPLIT_SEED,
-    protocol: str = "neuco",
-    minibatches: str = "shared",
     epsilon: float | None = None,
 ) -> ChallengeRun:
     """Score every submission of a folder in order and write the phase's outputs.
@@ -330,14 +334,16 @@ def score_challenge(
         The phase's folder (layout in the module docstring).
     phase : Phase
         From :func:`challenge_phase`.
-    evaluator_config : mapping, optional
-        Evaluator config keys (:func:`eobench.cli.read_evaluator_config`); missing keys
-        take the evaluator's defaults. ``k_folds`` and ``task_filter`` are the phase's
-        business and not used here. ``embedding_dim`` must be set: all submissions of a
-        challenge are scored at the same width.
+    settings : eobench.probes.linear.ProbeSettings
+        The probe's settings (from the workflow's ``probe`` keys or an evaluator config);
+        the phase sets K and the split seed.
+    head : eobench.probes.heads.ProbeHead, optional
+        The probe head (default: the paper's linear probe).
+    embedding_dim : int
+        The width every submission is scored at (the challenge's 1024 by default).
+    standardize, normalize_labels : bool
+        The evaluator's input rules (:func:`eobench.probes.evaluate.evaluate_embeddings`).
     split_seed : int or "per_run"
-    protocol, minibatches : str
-        As in :class:`eobench.probes.linear.ProbeSettings`.
     epsilon : float, optional
         Of the quality score Q (default :data:`eobench.scoring.EPSILON`).
 
@@ -345,26 +351,15 @@ def score_challenge(
     -------
     ChallengeRun
     """
-    from eobench.cli import evaluator_defaults
     from eobench.data.labels import read_annotations
     from eobench.embeddings import load_embeddings
-    from eobench.probes.linear import ProbeSettings
+    from eobench.probes.heads import LINEAR
     from eobench.provenance import provenance
     from eobench.scoring import EPSILON
 
     if epsilon is None:
         epsilon = EPSILON
-    config = evaluator_defaults()
-    unknown = sorted(set(evaluator_config or {}) - set(config))
-    if unknown:
-        raise EobenchError(f"evaluator config key {unknown[0]}: unknown key")
-    config.update(evaluator_config or {})
-    embedding_dim = config["embedding_dim"]
-    if embedding_dim is None:
-        raise EobenchError(
-            "config key embedding_dim: challenge mode scores every submission at one fixed "
-            "width; set it (the challenge used 1024)"
-        )
+    head = LINEAR if head is None else head
     annotation_dir, output_dir = Path(annotation_dir), Path(output_dir)
     all_tasks = read_annotations(annotation_dir)
     task_names = [task.name for task in all_tasks]
@@ -383,23 +378,17 @@ def score_challenge(
     seed, drawn = resolve_split_seed(split_seed)
     if drawn:
         log.info("split seed drawn for this run: %d (pass it as split_seed to redo the run)", seed)
-    settings = ProbeSettings(
-        protocol=protocol,
-        k_splits=phase.k_splits,
-        epochs=config["epochs"],
-        batch_size=config["batch_size"],
-        learning_rate=float(config["learning_rate"]),
-        minibatches=minibatches,
-        split_seed=seed,
-        seed=config["seed"],
-        device=config["device"],
-    )
+    settings = replace(settings, k_splits=phase.k_splits, split_seed=seed)
+    preprocessing = {
+        "standardize_embeddings": standardize,
+        "normalize_labels": normalize_labels,
+    }
     scoring_settings = {
         "tasks": phase_tasks,
         "probe": settings.as_dict(),
+        "head": head.spec(),
         "embedding_dim": embedding_dim,
-        "standardize_embeddings": config["standardize_embeddings"],
-        "normalize_labels": config["normalize_labels"],
+        **preprocessing,
         "annotations": annotation_fingerprint(annotation_dir),
     }
     # Another code or torch version may score differently: it must not reuse the cache.
@@ -433,9 +422,10 @@ def score_challenge(
             cache_dir / cache_keys[submission.name],
             annotation_dir,
             settings,
+            head,
             embedding_dim,
             phase,
-            config,
+            preprocessing,
             {
                 "file_sha256": file_hashes[submission.name],
                 "settings_sha256": settings_hash,
@@ -475,13 +465,10 @@ def score_challenge(
             "split_seed": seed,
             "split_seed_source": PER_RUN if drawn else "given",
             "redo": f"--split_seed {seed}",
-            "evaluator_config": config,
             "settings": scoring_settings,
             "settings_sha256": settings_hash,
             "epsilon": epsilon,
             "submissions": [s.name for s in submissions],
-            "scored": scored,
-            "from_cache": from_cache,
             "provenance": provenance(settings.as_dict()),
         },
     )
@@ -495,9 +482,10 @@ def _score_into_cache(
     entry: Path,
     annotation_dir: Path,
     settings,
+    head,
     embedding_dim: int,
     phase: Phase,
-    config: Mapping[str, Any],
+    preprocessing: Mapping[str, bool],
     key: dict[str, Any],
 ) -> None:
     """Probe one submission and store its split scores as one cache entry (atomically)."""
@@ -509,11 +497,12 @@ def _score_into_cache(
         settings,
         embedding_dim,
         tasks=list(phase.tasks) if phase.tasks is not None else None,
-        standardize=config["standardize_embeddings"],
-        normalize_labels=config["normalize_labels"],
+        standardize=preprocessing["standardize_embeddings"],
+        normalize_labels=preprocessing["normalize_labels"],
         require_all_ids=False,
         progress=False,
         detailed=False,
+        head=head,
     )
     # A whole folder at once: an interrupted run never leaves a half-written entry.
     with atomic_path(entry, directory=True) as tmp:

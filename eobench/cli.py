@@ -1,14 +1,17 @@
 """Command line: ``eobench score`` evaluates anyone's embeddings like the NeuCo-Bench CLI.
 
     eobench score --annotation_path labels/ --submission_file team.csv \\
-        --output_dir results/ --config config.yaml --method_name team --phase dev
+        [--config config.yaml] [--output_dir results/] [--phase results] \\
+        [--method_name team] [--exclude_file corrupted_ids.txt]
 
-It accepts the evaluator's submission CSV (``id,0,...,N-1``, ids with or without
-``.zarr.zip``) and both of its config schemas: the flat one (``batch_size, epochs,
-learning_rate, k_folds, embedding_dim, ...``) and the one with ``probe_type`` and
-``probe_params``. Results of every method scored in a phase are kept under
-``<output_dir>/<phase>/<method_name>/`` and the phase's leaderboard is rewritten from all
-of them (``<output_dir>/<phase>/leaderboard.{csv,json}``).
+A drop-in for the official evaluator's ``benchmark/main.py``: the same arguments and
+defaults, its submission CSV (``id,0,...,N-1``, ids with or without ``.zarr.zip``), every
+config it accepts (:mod:`eobench.evaluator`: ``probe_type`` linear or svm, and the older
+flat schema) and its output files, beside eobench's split scores. Results of every method
+scored in a phase are kept under ``<output_dir>/<phase>/<method_name>/``; with
+``update_leaderboard`` the phase's leaderboard is rewritten from all of them
+(``<output_dir>/<phase>/leaderboard.{csv,json}`` and upstream's
+``<output_dir>/leaderboards/<phase>/leaderboard_latest.csv``).
 
 ``eobench challenge`` scores a whole folder of submissions in submission order for the
 development or evaluation phase (:mod:`eobench.challenge`)::
@@ -20,119 +23,45 @@ development or evaluation phase (:mod:`eobench.challenge`)::
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
+import time
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
-import yaml
 
 from eobench.errors import EobenchError
+from eobench.evaluator import evaluator_defaults, read_evaluator_config
+from eobench.io import write_csv, write_json
 
 log = logging.getLogger("eobench")
 
-#: The evaluator's config keys, their types and defaults (both schemas).
-_FLAT_KEYS: dict[str, tuple[tuple[type, ...], Any]] = {
-    "batch_size": ((int,), 64),
-    "epochs": ((int,), 20),
-    "learning_rate": ((int, float), 0.001),
-}
-_COMMON_KEYS: dict[str, tuple[tuple[type, ...], Any]] = {
-    "k_folds": ((int,), 40),
-    "embedding_dim": ((int, type(None)), 1024),
-    "standardize_embeddings": ((bool,), True),
-    "normalize_labels": ((bool,), True),
-    "task_filter": ((list, bool, type(None)), None),
-    "enable_plots": ((bool,), False),
-    "update_leaderboard": ((bool,), True),
-    "output_fold_results": ((bool,), False),
-    "store_models": ((bool,), False),
-    "store_probes": ((bool,), False),
-    "device": ((str,), "auto"),
-    "seed": ((int,), 42),
-}
-_PROBE_TYPES = ("linear",)
-
-
-def evaluator_defaults() -> dict[str, Any]:
-    """The evaluator config with every key at its default (what an empty file gives)."""
-    return {key: default for key, (_, default) in {**_FLAT_KEYS, **_COMMON_KEYS}.items()}
-
-
-def read_evaluator_config(path: Path) -> dict[str, Any]:
-    """Read either evaluator schema into one flat dict, rejecting unknown or mistyped keys."""
-    try:
-        raw = yaml.safe_load(path.read_text()) or {}
-    except FileNotFoundError as exc:
-        raise EobenchError(f"{path}: config file not found") from exc
-    except yaml.YAMLError as exc:
-        raise EobenchError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from exc
-    if not isinstance(raw, dict):
-        raise EobenchError(f"{path}: the config must be a mapping of keys to values")
-    config = dict(raw)
-    if "probe_type" in config or "probe_params" in config:
-        probe_type = config.pop("probe_type", "linear")
-        if probe_type not in _PROBE_TYPES:
-            raise EobenchError(
-                f"{path}: config key probe_type: {probe_type!r} is not supported "
-                f"(supported: {list(_PROBE_TYPES)})"
-            )
-        params = config.pop("probe_params", None) or {}
-        if not isinstance(params, dict):
-            raise EobenchError(f"{path}: config key probe_params must be a mapping")
-        for key in params:
-            if key not in _FLAT_KEYS:
-                raise EobenchError(f"{path}: config key probe_params.{key}: unknown key")
-        clash = set(params) & set(config)
-        if clash:
-            raise EobenchError(f"{path}: config key {sorted(clash)[0]} given twice")
-        config.update(params)
-    known = {**_FLAT_KEYS, **_COMMON_KEYS}
-    out = {}
-    for key, value in config.items():
-        if key not in known:
-            raise EobenchError(f"{path}: config key {key}: unknown key")
-        types, _ = known[key]
-        # bool is an int in Python; an integer key must not accept true/false.
-        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
-            names = " or ".join(t.__name__ for t in types)
-            raise EobenchError(f"{path}: config key {key}: {value!r} is not of type {names}")
-        out[key] = value
-    for key, (_, default) in known.items():
-        out.setdefault(key, default)
-    for key in ("batch_size", "epochs", "k_folds"):
-        if out[key] < 1 + (key == "k_folds"):
-            raise EobenchError(f"{path}: config key {key}: {out[key]} is too small")
-    if out["learning_rate"] <= 0:
-        raise EobenchError(f"{path}: config key learning_rate: must be positive")
-    task_filter = out["task_filter"]
-    if task_filter is True:
-        raise EobenchError(f"{path}: config key task_filter: use false/null or a list of tasks")
-    out["task_filter"] = task_filter or None
-    return out
-
 
 def score_submission(args: argparse.Namespace) -> Path:
-    """Score one submission, store its results and rewrite the phase's leaderboard."""
-    from eobench.io import write_csv, write_json
-    from eobench.probes.evaluate import evaluate_embeddings
-    from eobench.probes.linear import ProbeSettings
-    from eobench.provenance import provenance
-    from eobench.scoring import leaderboard, summarise_tasks
+    """Score one submission, write its results as the evaluator does, update the phase."""
+    from eobench.evaluator import probe_settings, read_exclude_file
 
+    timings: dict[str, float] = {}
     config = read_evaluator_config(Path(args.config))
-    settings = ProbeSettings(
-        protocol=args.protocol,
-        k_splits=config["k_folds"],
-        epochs=config["epochs"],
-        batch_size=config["batch_size"],
-        learning_rate=float(config["learning_rate"]),
-        seed=config["seed"],
-        device=config["device"],
-        minibatches=args.minibatches,
-    )
+    exclude = read_exclude_file(args.exclude_file) if args.exclude_file else set()
+    method = args.method_name or Path(args.submission_file).stem
+    settings = probe_settings(config, args.protocol, args.minibatches)
+    scores, extras = _probe_submission(args, config, settings, exclude, timings)
+    start = time.perf_counter()
+    run_dir = _write_run(args, method, config, settings, scores, extras)
+    if config["update_leaderboard"]:
+        _write_phase_leaderboards(Path(args.output_dir), args.phase)
+    timings["write"] = time.perf_counter() - start
+    if args.timings:
+        write_json(Path(args.timings), timings)
+    return run_dir
+
+
+def _probe_submission(args, config, settings, exclude, timings):
+    from eobench.evaluator import probe_head
+    from eobench.probes.evaluate import evaluate_embeddings
+
+    extras: dict[str, dict] = {}
     scores, _ = evaluate_embeddings(
         args.submission_file,
         args.annotation_path,
@@ -143,48 +72,74 @@ def score_submission(args: argparse.Namespace) -> Path:
         normalize_labels=config["normalize_labels"],
         require_all_ids=False,
         progress=True,
+        head=probe_head(config),
+        exclude_ids=exclude,
+        extras=extras,
+        timings=timings,
     )
-    scores.insert(0, "method", args.method_name)
+    return scores, extras
+
+
+def _write_run(args, method, config, settings, scores, extras) -> Path:
+    """eobench's split scores and upstream's summary and per-task files of one run."""
+    from eobench.evaluator import hyperparameters, results_summary, task_result
+    from eobench.provenance import provenance
+    from eobench.scoring import summarise_tasks
+
+    scores.insert(0, "method", method)
     summary = summarise_tasks(scores)
-    run_dir = Path(args.output_dir) / args.phase / args.method_name
+    run_dir = Path(args.output_dir) / args.phase / method
     write_csv(run_dir / "split_scores.csv", scores)
+    for row in summary.to_dict(orient="records"):
+        task = row["task"]
+        result = task_result(
+            row,
+            hyperparameters(config, extras.get(task, {})),
+            scores.loc[scores["task"] == task, "score"],
+            config["output_fold_results"],
+        )
+        write_json(run_dir / task / f"{task}_result.json", result)
+    record = results_summary(method, summary, config["given"])
+    record["provenance"] = provenance(settings.as_dict())
+    write_json(run_dir / "results_summary.json", record)
+    log.info("%s: mean Q %.3f over %d tasks", method, summary["q"].mean(), len(summary))
+    return run_dir
+
+
+def _write_phase_leaderboards(output_dir: Path, phase: str) -> None:
+    """The phase's leaderboard over every run scored in it, eobench's and upstream's."""
+    from eobench.evaluator import official_leaderboard, phase_runs
+    from eobench.scoring import leaderboard
+
+    phase_dir = output_dir / phase
+    runs = phase_runs(phase_dir)
+    rows = {run["experiment"]: run["task_q_scores"] for run in runs}
+    q_table = pd.DataFrame.from_dict(rows, orient="index").astype(float)
+    board, weights, excluded = leaderboard(q_table)
+    write_csv(phase_dir / "leaderboard.csv", board)
     write_json(
-        run_dir / "results_summary.json",
+        phase_dir / "leaderboard.json",
         {
-            "experiment": args.method_name,
-            "overall_score": float(summary["q"].mean()),
-            "task_results": dict(zip(summary["task"], summary["q"], strict=True)),
-            "config": config,
-            "provenance": provenance(settings.as_dict()),
+            "phase": phase,
+            "leaderboard": board.to_dict(orient="records"),
+            "task_weights": weights.to_dict(),
+            "excluded_methods": excluded,
         },
     )
-    log.info("%s: mean Q %.3f over %d tasks", args.method_name, summary["q"].mean(), len(summary))
-    if config["update_leaderboard"]:
-        phase_dir = Path(args.output_dir) / args.phase
-        runs = sorted(phase_dir.glob("*/results_summary.json"))
-        rows = {}
-        for path in runs:
-            record = json.loads(path.read_text())
-            rows[record["experiment"]] = record["task_results"]
-        q_table = pd.DataFrame.from_dict(rows, orient="index").astype(float)
-        board, weights, excluded = leaderboard(q_table)
-        write_csv(phase_dir / "leaderboard.csv", board)
-        write_json(
-            phase_dir / "leaderboard.json",
-            {
-                "phase": args.phase,
-                "leaderboard": board.to_dict(orient="records"),
-                "task_weights": weights.to_dict(),
-                "excluded_methods": excluded,
-            },
-        )
-        print(board.to_string(index=False))
-    return run_dir
+    official = official_leaderboard(runs)
+    write_csv(output_dir / "leaderboards" / phase / "leaderboard_latest.csv", official)
+    print(board.to_string(index=False))
 
 
 def score_challenge_folder(args: argparse.Namespace) -> Path:
     """Score a folder of submissions for one phase; return the phase's output folder."""
-    from eobench.challenge import DEFAULT_K_SPLITS, challenge_phase, score_challenge
+    from eobench.challenge import (
+        CHALLENGE_EMBEDDING_DIM,
+        DEFAULT_K_SPLITS,
+        challenge_phase,
+        score_challenge,
+    )
+    from eobench.evaluator import probe_head, probe_settings
 
     defaults = evaluator_defaults()
     config = read_evaluator_config(Path(args.config)) if args.config else defaults
@@ -211,10 +166,12 @@ def score_challenge_folder(args: argparse.Namespace) -> Path:
         args.submissions_dir,
         output_dir,
         phase,
-        evaluator_config=config,
+        settings=probe_settings(config, args.protocol, args.minibatches),
+        head=probe_head(config),
+        embedding_dim=config["embedding_dim"] or CHALLENGE_EMBEDDING_DIM,
+        standardize=config["standardize_embeddings"],
+        normalize_labels=config["normalize_labels"],
         split_seed=args.split_seed,
-        protocol=args.protocol,
-        minibatches=args.minibatches,
     )
     seed_note = " (drawn for this run)" if run.split_seed_drawn else ""
     print(
@@ -240,9 +197,15 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--annotation_path", required=True, help="folder of <task>__<type>.csv")
     score.add_argument("--submission_file", required=True, help="CSV id,0,...,N-1")
     score.add_argument("--output_dir", default="results/", help="where results are kept")
-    score.add_argument("--config", required=True, help="evaluator config YAML (either schema)")
-    score.add_argument("--method_name", required=True, help="name of the submission")
-    score.add_argument("--phase", default="all", help="phase label, e.g. dev or eval")
+    score.add_argument(
+        "--config", default="config.yaml", help="evaluator config YAML (either schema)"
+    )
+    score.add_argument("--method_name", help="name of the submission (default: the file's stem)")
+    score.add_argument(
+        "--phase", default="results", help="phase label, e.g. dev or eval (a subfolder)"
+    )
+    score.add_argument("--exclude_file", help="ids to leave out before scoring, one per line")
+    score.add_argument("--timings", help=argparse.SUPPRESS)  # JSON of seconds per stage
     challenge = commands.add_parser(
         "challenge", help="score a folder of submissions for a challenge phase, in order"
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import os
 import shutil
@@ -17,11 +18,14 @@ def atomic_path(path: str | os.PathLike, *, directory: bool = False) -> Iterator
     """Yield a temporary path beside ``path``; move it onto ``path`` only on success.
 
     The temporary lives in the same folder so the final ``os.replace`` is atomic on
-    POSIX file systems. On an exception nothing is left behind.
+    POSIX file systems. On an exception nothing is left behind; temporaries of an earlier
+    write that was killed (SIGKILL runs no cleanup) are removed when ``path`` is written
+    again.
     """
     final = Path(path)
     final.parent.mkdir(parents=True, exist_ok=True)
     prefix = f".{final.name}.tmp-"
+    _remove_stale_temporaries(final.parent, prefix)
     if directory:
         tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=final.parent))
     else:
@@ -42,6 +46,16 @@ def atomic_path(path: str | os.PathLike, *, directory: bool = False) -> Iterator
         else:
             tmp.unlink(missing_ok=True)
         raise
+
+
+def _remove_stale_temporaries(folder: Path, prefix: str) -> None:
+    # One writer per output at a time (Snakemake runs one job per output), so any
+    # temporary of this output still there is a leftover of a killed write.
+    for stale in folder.glob(glob.escape(prefix) + "*"):
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
 
 
 def _current_umask() -> int:

@@ -46,8 +46,24 @@ rule challenge_leaderboard:
     resources:
         gpu=GPUS,
     params:
-        challenge=CHALLENGE,
-        probe=config["probe"],
+        dev_tasks=lambda wildcards: (
+            CHALLENGE["dev_tasks"] if wildcards.phase == "development" else None
+        ),
+        k_splits=lambda wildcards: CHALLENGE[wildcards.phase]["k_splits"],
+        split_seed=CHALLENGE["split_seed"],
+        protocol=CHALLENGE["protocol"],
+        # the phase sets K and the split seed; the other probe keys as the main probes
+        probe={
+            key: value
+            for key, value in probe_values(
+                config["probe"],
+                config["probe_heads"][MAIN_HEAD],
+                CHALLENGE["protocol"],
+            ).items()
+            if key not in ("k_splits", "split_seed")
+        },
+        standardize_embeddings=PREPROCESSING["standardize_embeddings"],
+        normalize_labels=PREPROCESSING["normalize_labels"],
         embedding_dim=config["embedding_dim"],
         seed=config["seed"],
         epsilon=config["scoring"]["epsilon"],

@@ -14,6 +14,7 @@ sys.path.insert(0, str(REPO_ROOT))
 from eobench.config import check_config
 from eobench.errors import EobenchError
 from eobench.embeddings import table_columns
+from eobench.probes.keys import probe_values
 
 SCHEMA = REPO_ROOT / "config" / "schema" / "config.schema.yaml"
 try:
@@ -58,6 +59,18 @@ def aggregations_of(encoder):
 def methods():
     """(encoder, aggregation) pairs compared in the tables, in config order."""
     return [(e, a) for e in SELECTED_ENCODERS for a in aggregations_of(e)]
+
+
+def probe_settings_of(wildcards):
+    """The `probe` keys a run of this head under this protocol reads (no others)."""
+    head = config["probe_heads"][wildcards.head]
+    return probe_values(config["probe"], head, wildcards.protocol)
+
+
+#: How embeddings and labels are prepared before probing (the evaluator's input rules).
+PREPROCESSING = {
+    key: config["probe"][key] for key in ("standardize_embeddings", "normalize_labels")
+}
 
 
 def probe_scores(dataset, protocol, head, encoder, table):

@@ -69,7 +69,7 @@ rule figure_runtime_scaling:
     """Seconds per task over N, epochs and K with the spread of the repeats, and the
     paper's time for its Table 5 cell."""
     input:
-        table="results/tables/{dataset}/runtime_scaling.csv",
+        table="results/ablations/{dataset}/runtime_scaling.csv",
     output:
         pdf="results/figures/{dataset}/runtime_scaling.pdf",
         png="results/figures/{dataset}/runtime_scaling.png",

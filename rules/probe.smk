@@ -17,7 +17,8 @@ rule probe_embeddings:
     resources:
         gpu=GPUS,
     params:
-        probe=config["probe"],
+        probe=probe_settings_of,
+        preprocessing=PREPROCESSING,
         head=lambda wildcards: config["probe_heads"][wildcards.head],
         tasks=config["tasks"],
         embedding_dim=table_embedding_dim,

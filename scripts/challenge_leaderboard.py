@@ -10,35 +10,24 @@ from eobench.workflow import run
 
 def main(smk):
     from eobench.challenge import challenge_phase, score_challenge
+    from eobench.probes.linear import ProbeSettings
 
-    challenge = smk.params.challenge
-    probe = smk.params.probe
+    params = smk.params
     phase = challenge_phase(
-        smk.wildcards.phase,
-        dev_tasks=challenge["dev_tasks"],
-        k_splits=challenge[smk.wildcards.phase]["k_splits"],
+        smk.wildcards.phase, dev_tasks=params.dev_tasks, k_splits=params.k_splits
     )
-    # The workflow's probe settings in the evaluator config's terms.
-    evaluator_config = {
-        "epochs": probe["epochs"],
-        "batch_size": probe["batch_size"],
-        "learning_rate": probe["learning_rate"],
-        "standardize_embeddings": probe["standardize_embeddings"],
-        "normalize_labels": probe["normalize_labels"],
-        "device": probe["device"],
-        "embedding_dim": smk.params.embedding_dim,
-        "seed": smk.params.seed,
-    }
+    settings = ProbeSettings.from_workflow(params.probe, params.protocol, params.seed)
     score_challenge(
         smk.input.annotations,
         smk.input.submissions,
         Path(smk.output.history).parent,
         phase,
-        evaluator_config=evaluator_config,
-        split_seed=challenge["split_seed"],
-        protocol=challenge["protocol"],
-        minibatches=probe["minibatches"],
-        epsilon=smk.params.epsilon,
+        settings=settings,
+        embedding_dim=params.embedding_dim,
+        standardize=params.standardize_embeddings,
+        normalize_labels=params.normalize_labels,
+        split_seed=params.split_seed,
+        epsilon=params.epsilon,
     )
 
 

@@ -16,20 +16,8 @@ def main(smk):
     from eobench.probes.linear import ProbeSettings
     from eobench.provenance import provenance
 
-    probe = dict(smk.params.probe)
-    settings = ProbeSettings(
-        protocol=smk.wildcards.protocol,
-        k_splits=probe["k_splits"],
-        test_size=probe["test_size"],
-        validation_size=probe["validation_size"],
-        epochs=probe["epochs"],
-        batch_size=probe["batch_size"],
-        learning_rate=probe["learning_rate"],
-        weight_decay=probe["weight_decay"],
-        minibatches=probe["minibatches"],
-        split_seed=probe["split_seed"],
-        seed=smk.params.seed,
-        device=probe["device"],
+    settings = ProbeSettings.from_workflow(
+        smk.params.probe, smk.wildcards.protocol, smk.params.seed
     )
     head = ProbeHead.from_config(smk.wildcards.head, smk.params.head)
     scores, history, predictions = evaluate_embeddings(
@@ -38,8 +26,8 @@ def main(smk):
         settings,
         smk.params.embedding_dim,
         tasks=smk.params.tasks,
-        standardize=probe["standardize_embeddings"],
-        normalize_labels=probe["normalize_labels"],
+        standardize=smk.params.preprocessing["standardize_embeddings"],
+        normalize_labels=smk.params.preprocessing["normalize_labels"],
         head=head,
         with_predictions=True,
     )

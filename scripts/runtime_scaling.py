@@ -9,19 +9,12 @@ from eobench.workflow import run
 
 
 def main(smk):
+    from eobench.io import write_csv
     from eobench.probes.linear import ProbeSettings
     from eobench.probes.runtime import runtime_scaling
-    from eobench.workflow import write_rule_table
 
-    probe, grid = dict(smk.params.probe), dict(smk.params.grid)
-    settings = ProbeSettings(
-        batch_size=probe["batch_size"],
-        learning_rate=probe["learning_rate"],
-        weight_decay=probe["weight_decay"],
-        minibatches=probe["minibatches"],
-        seed=smk.params.seed,
-        device=probe["device"],
-    )
+    grid = dict(smk.params.grid)
+    settings = ProbeSettings.from_workflow(smk.params.probe, "neuco", smk.params.seed)
     table = runtime_scaling(
         settings,
         grid["n_samples"],
@@ -30,8 +23,7 @@ def main(smk):
         grid["k_splits"],
         grid["repeats"],
     )
-    record = {"grid": grid, "probe": settings.as_dict()}
-    write_rule_table(smk, table, "tables.runtime_scaling", record)
+    write_csv(smk.output[0], table)
 
 
 run(main, snakemake)

@@ -47,3 +47,17 @@ def test_folders_get_the_mode_of_a_plain_mkdir(tmp_path, group_readable_umask):
     mode = stat.S_IMODE((tmp_path / "store.zarr").stat().st_mode)
     assert mode == stat.S_IMODE((tmp_path / "plain").stat().st_mode) == 0o755
     assert (tmp_path / "store.zarr" / "zarr.json").read_text() == "{}"
+
+
+def test_temporaries_of_a_killed_write_are_removed_by_the_next_write(tmp_path):
+    from eobench.io import atomic_path
+
+    target = tmp_path / "table.csv"
+    # what SIGKILL leaves mid-write: the temporary, never moved onto the target
+    (tmp_path / ".table.csv.tmp-abc123.csv").write_text("half")
+    (tmp_path / ".table.csv.tmp-dir9").mkdir()
+    (tmp_path / ".other.csv.tmp-x.csv").write_text("another output's")
+    with atomic_path(target) as tmp:
+        tmp.write_text("whole")
+    assert target.read_text() == "whole"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.csv.tmp-x.csv", "table.csv"]

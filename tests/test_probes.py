@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 from reference_probe import reference_probe
 
 from eobench.probes.linear import ProbeSettings, probe_task, task_splits
@@ -127,3 +128,50 @@ def test_strict_validation_is_inside_the_training_split():
     assert not (splits.validation & splits.fit).any()
     assert (splits.validation | splits.fit | splits.test).all()
     assert splits.validation.sum(axis=1).min() > 0
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_adamw_equals_torch_optim_adamw(fused):
+    from eobench.probes.linear import AdamW
+
+    generator = torch.Generator().manual_seed(0)
+    start = [torch.randn(5, 7, generator=generator), torch.randn(5, generator=generator)]
+    gradients = [[torch.randn(p.shape, generator=generator) for p in start] for _ in range(6)]
+    ours = AdamW([p.clone() for p in start], lr=1e-2, weight_decay=0.05)
+    ours.fused = fused and ours.fused
+    reference = [p.clone().requires_grad_() for p in start]
+    optimiser = torch.optim.AdamW(reference, 1e-2, (0.9, 0.999), 1e-8, weight_decay=0.05)
+    for step in gradients:
+        ours.step([g.clone() for g in step])
+        for param, grad in zip(reference, step, strict=True):
+            param.grad = grad.clone()
+        optimiser.step()
+    for mine, theirs in zip(ours.parameters, reference, strict=True):
+        torch.testing.assert_close(mine, theirs.detach(), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize(("n", "test_size", "seed"), [(97, 0.1, 42), (2415, 0.1, 7), (30, 0.25, 0)])
+def test_shuffle_split_equals_sklearn(n, test_size, seed):
+    from sklearn.model_selection import ShuffleSplit
+
+    from eobench.probes.splits import shuffle_split
+
+    ours = shuffle_split(n, 5, test_size, seed)
+    theirs = ShuffleSplit(5, test_size=test_size, random_state=seed).split(np.empty((n, 1)))
+    for (train, test), (train_ref, test_ref) in zip(ours, theirs, strict=True):
+        np.testing.assert_array_equal(test, test_ref)
+        np.testing.assert_array_equal(train, train_ref)
+
+
+def test_validation_parts_equal_train_test_split():
+    from sklearn.model_selection import ShuffleSplit, train_test_split
+
+    from eobench.probes.splits import make_splits
+
+    splits = make_splits(200, 4, 0.1, 42, validation_size=0.1, seed=11)
+    reference = ShuffleSplit(4, test_size=0.1, random_state=42).split(np.empty((200, 1)))
+    for k, (train, test) in enumerate(reference):
+        fit, validation = train_test_split(train, test_size=0.1, random_state=11 + 7919 * k)
+        assert set(np.flatnonzero(splits.test[k])) == set(test)
+        assert set(np.flatnonzero(splits.fit[k])) == set(fit)
+        assert set(np.flatnonzero(splits.validation[k])) == set(validation)

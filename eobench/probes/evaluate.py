@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+import time
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -68,6 +69,9 @@ def evaluate_embeddings(
     head: ProbeHead = LINEAR,
     with_predictions: bool = False,
     detailed: bool = True,
+    exclude_ids: Collection[str] = (),
+    extras: dict[str, dict] | None = None,
+    timings: dict[str, float] | None = None,
 ) -> tuple[pd.DataFrame, ...]:
     """Probe an embedding table on every task.
 
@@ -84,12 +88,17 @@ def evaluate_embeddings(
     label, output``; logits for classification), for the diagnostics figures.
     ``require_all_ids`` rejects a table that lacks labelled ids (the workflow's own
     embeddings must cover the dataset); without it, such ids are left out, as the
-    reference evaluator's merge does.
+    reference evaluator's merge does. ``exclude_ids`` are dropped before anything else
+    (the evaluator's ``--exclude_file``). ``extras`` receives each task's
+    :attr:`ProbeResult.extra <eobench.probes.linear.ProbeResult>` (e.g. the SVM's chosen
+    hyperparameters); ``timings`` the seconds spent reading, probing and computing
+    metrics.
     """
+    clock = _Stopwatch(timings)
     all_tasks = read_annotations(annotation_dir)
     # Like the reference, the embeddings are filtered to (and standardised over) the ids
     # of every label file, whichever tasks run: a task's scores do not depend on the filter.
-    labelled = sorted({i for task in all_tasks for i in task.ids})
+    labelled = sorted({i for task in all_tasks for i in task.ids} - set(exclude_ids))
     if tasks is not None:
         known = {task.name for task in all_tasks}
         unknown = [t for t in tasks if t not in known]
@@ -106,6 +115,7 @@ def evaluate_embeddings(
     )
     if standardize:
         values = standardise_globally(values)
+    clock.lap("read")
     row_of = {sample_id: row for row, sample_id in enumerate(ids)}
     settings = head.settings(settings)
     # Converged heads choose their penalty on validation parts; the test parts do not
@@ -130,16 +140,14 @@ def evaluate_embeddings(
         if task.is_classification:
             check_classes(task, splits, labels)
         result = fit_head(head, values[rows], labels, task.task_type, settings, task.name, splits)
+        clock.lap("probe")
+        if extras is not None:
+            extras[task.name] = result.extra
         k = len(result.scores)
         details = pd.DataFrame(
-            [
-                detailed_metrics(
-                    task.task_type,
-                    labels[splits.test[split]],
-                    result.best_outputs[splits.test[split], split],
-                )
-                for split in range(k if detailed else 0)
-            ]
+            detailed_metrics(task.task_type, labels, result.best_outputs, splits.test[:k])
+            if detailed
+            else {}
         )
         scores.append(
             pd.concat(
@@ -200,7 +208,22 @@ def evaluate_embeddings(
                 }
             )
         )
+        clock.lap("metrics")
     tables = (pd.concat(scores, ignore_index=True), pd.concat(histories, ignore_index=True))
     if with_predictions:
         return (*tables, pd.concat(predictions, ignore_index=True))
     return tables
+
+
+class _Stopwatch:
+    """Adds the seconds since the previous lap to ``timings[name]`` (a no-op without)."""
+
+    def __init__(self, timings: dict[str, float] | None) -> None:
+        self.timings = timings
+        self.last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        if self.timings is not None:
+            self.timings[name] = self.timings.get(name, 0.0) + now - self.last
+        self.last = now

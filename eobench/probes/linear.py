@@ -29,12 +29,15 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
 
 from eobench.metrics import METRICS
+from eobench.probes.keys import WORKFLOW_PROBE_KEYS
 from eobench.probes.splits import Splits, make_splits, split_rng, task_seed
 
 PROTOCOLS = ("neuco", "strict")
@@ -74,6 +77,22 @@ class ProbeSettings:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_workflow(
+        cls, probe: Mapping[str, Any], protocol: str, seed: int, **overrides: Any
+    ) -> ProbeSettings:
+        """From the workflow config's ``probe`` keys (:mod:`eobench.probes.keys`).
+
+        Every rule that probes (probe runs, challenge, run-time scaling) builds its
+        settings here from the keys it receives; a key it does not receive (a kNN probe
+        gets no epochs) keeps its default, and ``overrides`` set single values (a
+        challenge phase's K).
+        """
+        unknown = sorted(set(probe) - set(WORKFLOW_PROBE_KEYS))
+        if unknown:
+            raise ValueError(f"not probe settings: {unknown}")
+        return cls(protocol=protocol, seed=seed, **{**probe, **overrides})
 
 
 @dataclass
@@ -236,19 +255,56 @@ def loss_with_derivative(task_type: str):
     return squared
 
 
-def adamw(parameters: list[torch.Tensor], lr: float, weight_decay: float) -> torch.optim.AdamW:
-    """``torch.optim.AdamW`` over the stacked parameters, fused into one kernel when it can.
+class AdamW:
+    """AdamW over the stacked parameters of the K probes, equal to ``torch.optim.AdamW``.
 
-    The fused kernel reads and writes every element once per step instead of once per
-    element-wise operation, which matters when the parameters outgrow the caches (MLP
-    heads: ``K`` times a few hundred thousand); older torch builds lack it on the CPU.
+    It calls the kernel behind ``torch.optim.AdamW(fused=True)`` (every element read and
+    written once per step) directly, and falls back to the same update in plain tensor
+    operations where a torch build lacks it. Why not ``torch.optim.AdamW`` itself: its
+    constructor imports ``torch._dynamo``, 2-3 s of start-up in every probe job and every
+    ``eobench score``, longer than the linear probes of a whole task train.
     """
-    try:
-        return torch.optim.AdamW(
-            parameters, lr, ADAM_BETAS, ADAM_EPS, weight_decay=weight_decay, fused=True
-        )
-    except RuntimeError:
-        return torch.optim.AdamW(parameters, lr, ADAM_BETAS, ADAM_EPS, weight_decay=weight_decay)
+
+    def __init__(self, parameters: list[torch.Tensor], lr: float, weight_decay: float) -> None:
+        self.parameters = parameters
+        self.lr, self.weight_decay = float(lr), float(weight_decay)
+        self.exp_avg = [torch.zeros_like(p) for p in parameters]
+        self.exp_avg_sq = [torch.zeros_like(p) for p in parameters]
+        self.steps = [torch.zeros((), dtype=torch.float32, device=p.device) for p in parameters]
+        self.fused = hasattr(torch, "_fused_adamw_")
+
+    @torch.no_grad()
+    def step(self, gradients: list[torch.Tensor]) -> None:
+        """One update of every parameter in place from its gradient."""
+        for count in self.steps:
+            count.add_(1)
+        beta1, beta2 = ADAM_BETAS
+        if self.fused:
+            torch._fused_adamw_(
+                self.parameters,
+                gradients,
+                self.exp_avg,
+                self.exp_avg_sq,
+                [],
+                self.steps,
+                lr=self.lr,
+                beta1=beta1,
+                beta2=beta2,
+                weight_decay=self.weight_decay,
+                eps=ADAM_EPS,
+                amsgrad=False,
+                maximize=False,
+            )
+            return
+        for param, grad, m, v, count in zip(
+            self.parameters, gradients, self.exp_avg, self.exp_avg_sq, self.steps, strict=True
+        ):
+            step = float(count)
+            param.mul_(1 - self.lr * self.weight_decay)
+            m.lerp_(grad, 1 - beta1)
+            v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+            denominator = (v.sqrt() / math.sqrt(1 - beta2**step)).add_(ADAM_EPS)
+            param.addcdiv_(m, denominator, value=-self.lr / (1 - beta1**step))
 
 
 class _BatchedProbes:
@@ -342,7 +398,7 @@ class _BatchedProbes:
     def run(self, schedule) -> ProbeResult:
         s = self.settings
         epochs, k = s.epochs, self.splits.k
-        optimiser = adamw(self.head.parameters, s.learning_rate, s.weight_decay)
+        optimiser = AdamW(self.head.parameters, s.learning_rate, s.weight_decay)
         test_history = np.full((epochs, k), np.nan)
         validation_history = None if self.validation_mask is None else test_history.copy()
         train_loss = np.zeros((epochs, k))
@@ -358,9 +414,7 @@ class _BatchedProbes:
             loss, gradients = self._loss_gradients(rows)
             epoch_loss += loss
             steps_in_epoch[epoch] += 1
-            for param, grad in zip(self.head.parameters, gradients, strict=True):
-                param.grad = grad
-            optimiser.step()
+            optimiser.step(gradients)
         train_loss[current_epoch] = (epoch_loss / max(steps_in_epoch[current_epoch], 1)).cpu()
         self._evaluate(current_epoch, test_history, validation_history)
 

@@ -10,10 +10,10 @@ other tasks run (the reference evaluator draws from one stream across tasks).
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.model_selection import ShuffleSplit, train_test_split
 
 
 def task_seed(run_seed: int, task_name: str) -> int:
@@ -53,6 +53,33 @@ class Splits:
         return np.flatnonzero(self.fit[split])
 
 
+def shuffle_split(
+    n_samples: int, n_splits: int, test_size: float | int, random_state: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``list(ShuffleSplit(n_splits, test_size=test_size, random_state=random_state).split(X))``.
+
+    scikit-learn's splits index for index, training indices in its order (tested against
+    it): ``ceil(test_size x n)`` test samples (``test_size`` of them for an int), each split
+    the head of one ``RandomState(random_state).permutation``. Written out because
+    importing scikit-learn's model selection costs about 1.5 s, more than a task's linear
+    probes, in every probe job and every ``eobench score``.
+    """
+    if isinstance(test_size, int | np.integer):
+        n_test = int(test_size)
+    elif 0 < test_size < 1:
+        n_test = math.ceil(test_size * n_samples)
+    else:
+        raise ValueError(f"test_size must lie in (0, 1) or be a count, got {test_size!r}")
+    if not 0 < n_test < n_samples:
+        raise ValueError(f"test_size {test_size} leaves no training sample of {n_samples}")
+    rng = np.random.RandomState(random_state)
+    splits = []
+    for _ in range(n_splits):
+        permutation = rng.permutation(n_samples)
+        splits.append((permutation[n_test:], permutation[:n_test]))
+    return splits
+
+
 def make_splits(
     n_samples: int,
     k_splits: int,
@@ -67,18 +94,21 @@ def make_splits(
     (``validation_size`` of it, drawn with ``seed`` and the split number) for epoch
     selection that never sees the test part.
     """
-    splitter = ShuffleSplit(n_splits=k_splits, test_size=test_size, random_state=split_seed)
     fit = np.zeros((k_splits, n_samples), dtype=bool)
     test = np.zeros_like(fit)
     validation = np.zeros_like(fit) if validation_size else None
-    for k, (train_idx, test_idx) in enumerate(splitter.split(np.empty((n_samples, 1)))):
+    for k, (train_idx, test_idx) in enumerate(
+        shuffle_split(n_samples, k_splits, test_size, split_seed)
+    ):
         test[k, test_idx] = True
         if validation is None:
             fit[k, train_idx] = True
             continue
-        fit_idx, val_idx = train_test_split(
-            train_idx, test_size=validation_size, random_state=(seed + 7919 * k) % 2**32
+        # train_test_split(train_idx, test_size=validation_size, random_state=...) draws
+        # the first split of a ShuffleSplit over the training indices
+        ((fit_pos, val_pos),) = shuffle_split(
+            len(train_idx), 1, validation_size, (seed + 7919 * k) % 2**32
         )
-        fit[k, fit_idx] = True
-        validation[k, val_idx] = True
+        fit[k, train_idx[fit_pos]] = True
+        validation[k, train_idx[val_pos]] = True
     return Splits(fit=fit, test=test, validation=validation)

@@ -1,0 +1,127 @@
+"""Kill a workflow run with SIGKILL at random moments, resume it, compare with a clean run.
+
+What a user does after an interrupted run (README): Snakemake keeps its lock after a
+kill, so ``snakemake --unlock``, then the same command again; the default profile's
+``rerun-incomplete`` redoes the jobs the kill interrupted. The final tables, scores and
+figures must be byte-identical to a clean run's, and no file may be left half-written:
+the check looks for eobench's temporary files (``.<name>.tmp-*``) in ``results/``.
+
+Run on the default configuration (a copy of the workflow in a temporary folder)::
+
+    python tests/kill_resume.py [--kills 5] [--seed 0] [--targets all_tables all_figures]
+
+The test suite runs the same on the tiny configuration (tests/test_workflow.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import filecmp
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+#: Outputs compared byte for byte. The run-time table is a measurement of the machine.
+COMPARED = ("results/tables", "results/scores", "results/figures", "results/challenge")
+MACHINE_DEPENDENT = ("runtime_scaling",)
+
+
+def snakemake_command(targets, configfiles, cores: int = 2) -> list[str]:
+    command = [sys.executable, "-m", "snakemake", *targets, "--cores", str(cores)]
+    return command + (["--configfile", *configfiles] if configfiles else [])
+
+
+def run_with_kills(workdir: Path, command: list[str], kills: int, seed: int, expected: float):
+    """Start ``command``, SIGKILL its process group at ``kills`` random moments (uniform in
+    the expected duration, each run resumed after ``--unlock``), then let it finish.
+
+    Returns the moments (seconds into each attempt) and the final completed process.
+    """
+    rng = random.Random(seed)
+    moments = []
+    for _ in range(kills):
+        moment = rng.uniform(0.05, 0.6) * expected
+        process = subprocess.Popen(
+            command,
+            cwd=workdir,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            process.wait(timeout=moment)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        moments.append(round(moment, 1))
+        unlock = subprocess.run([*command, "--unlock"], cwd=workdir, capture_output=True)
+        assert unlock.returncode == 0, unlock.stderr.decode()[-2000:]
+    final = subprocess.run(command, cwd=workdir, capture_output=True, text=True)
+    return moments, final
+
+
+def compared_files(root: Path) -> list[Path]:
+    return sorted(
+        path.relative_to(root)
+        for folder in COMPARED
+        if (root / folder).exists()
+        for path in (root / folder).rglob("*")
+        if path.is_file()
+        and "cache" not in path.parts
+        and not any(name in path.name for name in MACHINE_DEPENDENT)
+    )
+
+
+def differences(first: Path, second: Path) -> list[str]:
+    """Files that differ or exist in only one of two run folders."""
+    ours, theirs = compared_files(first), compared_files(second)
+    only = sorted(set(ours) ^ set(theirs))
+    both = sorted(set(ours) & set(theirs))
+    return [f"only in one: {p}" for p in only] + [
+        str(p) for p in both if not filecmp.cmp(first / p, second / p, shallow=False)
+    ]
+
+
+def leftovers(root: Path) -> list[str]:
+    """Temporary files of eobench's atomic writes left in ``results/``."""
+    return sorted(str(p.relative_to(root)) for p in (root / "results").rglob("*.tmp-*"))
+
+
+def main() -> None:
+    sys.path.insert(0, str(Path(__file__).parent))
+    from conftest import copy_workflow
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kills", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--targets", nargs="+", default=["all_tables"])
+    parser.add_argument("--configfile", nargs="*", default=[])
+    parser.add_argument("--cores", type=int, default=2)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        clean = copy_workflow(Path(folder) / "clean")
+        killed = copy_workflow(Path(folder) / "killed")
+        command = snakemake_command(args.targets, args.configfile, args.cores)
+        start = time.perf_counter()
+        reference = subprocess.run(command, cwd=clean, capture_output=True, text=True)
+        duration = time.perf_counter() - start
+        if reference.returncode != 0:
+            sys.exit(f"clean run failed:\n{reference.stderr[-3000:]}")
+        print(f"clean run: {duration:.0f} s")
+        moments, final = run_with_kills(killed, command, args.kills, args.seed, duration)
+        if final.returncode != 0:
+            sys.exit(f"resumed run failed:\n{final.stderr[-3000:]}")
+        print(f"killed at {moments} s into each attempt, resumed after --unlock")
+        different, partial = differences(clean, killed), leftovers(killed)
+        print(f"{len(compared_files(clean))} files compared; differing: {different or 'none'}")
+        print(f"temporary files left: {partial or 'none'}")
+        sys.exit(1 if different or partial else 0)
+
+
+if __name__ == "__main__":
+    main()
