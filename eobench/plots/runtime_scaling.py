@@ -15,7 +15,7 @@ from eobench.tables.render import checked_settings
 
 #: key -> (default, kind); see :func:`eobench.tables.render.checked_settings`.
 SETTINGS = {
-    "width": (8.0, "positive"),
+    "width": (9.0, "positive"),
     "height": (5.0, "positive"),
     "dpi": (200, "positive_int"),
     "title": ("Run time of the evaluation per task (paper Table 5)", "text"),
@@ -117,7 +117,14 @@ def runtime_scaling_figure(table: pd.DataFrame, settings: dict[str, Any] | None 
     axis.grid(color="0.92", linewidth=0.7)
     axis.set_axisbelow(True)
     axis.set_title(settings["title"] + "\n" + _machine_line(table), fontsize=10.5)
-    axis.legend(fontsize=8, frameon=False, title="run", title_fontsize=8)
+    axis.legend(
+        fontsize=8,
+        frameon=False,
+        title="run",
+        title_fontsize=8,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),  # beside the axes, clear of the lines
+    )
     add_caption(figure, _caption(table, ours))
     return figure
 
@@ -148,8 +155,8 @@ def _paper_comparison(axis, table: pd.DataFrame) -> pd.Series | None:
         color="#D55E00",
         markeredgecolor="black",
         markeredgewidth=0.5,
-        label=f"paper: {cell['seconds']:g} s ({cell['epochs']} epochs, K = {cell['k_splits']}, "
-        f"{cell['n_samples']:,} samples, {cell['machine']})",
+        label=f"paper: {cell['seconds']:g} s\n({cell['epochs']} epochs, K = {cell['k_splits']},\n"
+        f"{cell['n_samples']:,} samples,\n{cell['machine']})",
         zorder=4,
     )
     if match.empty:
