@@ -122,7 +122,8 @@ def test_head_parameter_counts_match_torch_modules():
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
-        ({"type": "svm"}, r"probe_heads\.h\.type"),
+        ({"type": "lasso"}, r"probe_heads\.h\.type"),
+        ({"type": "svm"}, r"probe_heads\.h\.probe_params: an svm head needs its search"),
         ({"type": "mlp"}, r"probe_heads\.h\.hidden_layers"),
         ({"type": "linear", "hidden_layers": [4]}, r"probe_heads\.h\.hidden_layers"),
         ({"type": "knn", "k": 3}, r"probe_heads\.h\.k: unknown"),
