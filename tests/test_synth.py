@@ -181,10 +181,13 @@ def test_samples_table_locations_and_splits(data):
     # no sample on Antarctica: the global families cover the ice-free land
     assert set(samples["region"]) == CONTINENTS - {"Antarctica"}
     for row in samples.itertuples():
-        assert any(
-            la0 <= row.lat <= la1 and lo0 <= row.lon <= lo1
-            for la0, la1, lo0, lo1 in CONTINENT_BOXES[row.region]
-        ) or row.task_group == "heatisland", row  # some city boxes lie outside the rough land
+        assert (
+            any(
+                la0 <= row.lat <= la1 and lo0 <= row.lon <= lo1
+                for la0, la1, lo0, lo1 in CONTINENT_BOXES[row.region]
+            )
+            or row.task_group == "heatisland"
+        ), row  # some city boxes lie outside the rough land
     np.testing.assert_allclose(samples["lat"], data.latents["lat"], atol=1e-4)
     counts = samples["split_random"].value_counts()
     assert (counts["train"], counts["val"], counts["test"]) == (112, 24, 24)  # 70/15/15
@@ -347,8 +350,8 @@ def test_labels_are_their_defined_function_of_the_latents(data):
         "landcover_agriculture": logit(lat["frac_cropland"], "landcover_agriculture"),
         "landcover_forest": logit(lat["frac_forest"], "landcover_forest"),
         "clouds_reg": logit(data.cloud.mean(axis=1), "clouds_reg"),
-        "heatisland_mean": lat["lst_mean"] + meta["heatisland_mean"]["noise"]
-        * draw["heatisland_mean"],
+        "heatisland_mean": lat["lst_mean"]
+        + meta["heatisland_mean"]["noise"] * draw["heatisland_mean"],
         "heatisland_std": lognormal(lat["lst_std"], "heatisland_std"),
         "nodata": logit(lat["nodata_fraction"], "nodata"),
         "random_reg": np.maximum(0.0, -np.log(norm.sf(draw["random_reg"]) / 0.3)),
@@ -395,10 +398,10 @@ def test_ceilings_are_the_r2_of_the_conditional_mean_on_the_labels(data):
         assert meta[name]["ceiling_r2"] == pytest.approx(max(observed, 0.0), abs=1e-6), name
         # fresh noise draws for the same latents: the conditional mean is the best
         # predictor, and its R^2 on the labels scatters around the ceiling
-        fresh = np.array([
-            conditional_mean_r2(spec, signal, spec.transform(signal, rng.standard_normal(len(signal))))
-            for _ in range(300)
-        ])  # fmt: skip
+        draws = rng.standard_normal((300, len(signal)))
+        fresh = np.array(
+            [conditional_mean_r2(spec, signal, spec.transform(signal, z)) for z in draws]
+        )
         spread = fresh.std()
         assert abs(observed - fresh.mean()) < 4 * spread + 1e-9, (name, observed, fresh.mean())
         # and the expected ceiling (quadrature over the noise) matches their mean

@@ -81,7 +81,10 @@ NH_URBAN_BOXES: tuple[tuple[str, tuple[float, float, float, float]], ...] = (
 #: mean elevation (m) where it differs from the continent's.
 FAMILY_REGIONS: dict[str, dict] = {
     "crops": {"region": "US Corn Belt", "boxes": US_CORN_BELT_BOXES, "elevation": (300, 0.3)},
-    "landcover": {"region": "Europe", "boxes": tuple(("Europe", b) for b in CONTINENT_BOXES["Europe"])},
+    "landcover": {
+        "region": "Europe",
+        "boxes": tuple(("Europe", b) for b in CONTINENT_BOXES["Europe"]),
+    },
     "biomass": {"region": "global ice-free land", "weights": ICE_FREE_WEIGHTS},
     "clouds": {"region": "global ice-free land", "weights": ICE_FREE_WEIGHTS},
     "heatisland": {
@@ -124,9 +127,7 @@ def _point_in_boxes(rng: np.random.Generator, boxes) -> tuple[int, float, float]
     return int(k), float(lat), float(lon)
 
 
-def sample_location(
-    rng: np.random.Generator, weights: dict[str, float] | None = None
-) -> Location:
+def sample_location(rng: np.random.Generator, weights: dict[str, float] | None = None) -> Location:
     """Draw a continent by weight (default :data:`CONTINENT_WEIGHTS`), a box by area,
     then a point uniformly in the box."""
     weights = CONTINENT_WEIGHTS if weights is None else weights

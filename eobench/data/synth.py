@@ -81,7 +81,7 @@ Generative process of one sample
     landcover_forest        fraction    forest fraction                    logit, 0.35
     clouds_reg              fraction    mean cloud fraction of 4 seasons   logit, 0.3
     heatisland_mean         K           mean summer daytime LST            Gaussian, 2 K
-    heatisland_std          K           its spatial standard deviation     log-normal, 0.1
+    heatisland_std          K           its spatial standard deviation     log-normal, 0.07
     nodata                  fraction    nodata fraction of 4 seasons       logit, 0.2
     random_reg              none        none: 70 % zeros, else Exp(1)      (pure noise)
     random_cls              class       none: 30 % ones                    (pure noise)
@@ -118,8 +118,8 @@ from eobench.data import spectra
 from eobench.data.bands import S1_BANDS, S2L1C_BANDS, S2L2A_BANDS, SEASONS
 from eobench.data.fields import parcel_map, random_fields, soft_cover, stripe_mask
 from eobench.data.geography import (
-    LAPSE_RATE_K_PER_M,
     FAMILY_REGIONS,
+    LAPSE_RATE_K_PER_M,
     climate,
     local_season_index,
     local_season_phase,
