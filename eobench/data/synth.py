@@ -33,9 +33,8 @@ Generative process of one sample
 1. **Place and climate** (:mod:`eobench.data.geography`): a point in the family's region
    (global families: a continent by ice-free land area, Africa included, then a point in
    one of its land boxes; regional families: a point in the region's boxes), a mean
-   elevation; annual mean
-   temperature from latitude, elevation and region, a seasonal amplitude growing with
-   latitude, aridity peaking in the subtropical belts.
+   elevation; annual mean temperature from latitude, elevation and region, a seasonal
+   amplitude growing with latitude, aridity peaking in the subtropical belts.
 2. **Terrain**: an elevation map, mean elevation plus a power-law random field
    (spectral exponent 4) whose relief grows with the mean elevation.
 3. **Land cover**: fraction maps of 7 classes (forest, cropland, grassland, urban,
