@@ -33,7 +33,7 @@ from eobench.plots.task_samples import (
     task_samples_figure,
 )
 
-N, SIZE, SEED = 48, 16, 5
+N, SIZE, SEED = 72, 16, 5  # enough clouds samples for a positive random_cls
 CHANNELS = (
     [f"s2l1c_{b}" for b in S2L1C_BANDS]
     + [f"s2l2a_{b}" for b in S2L2A_BANDS]

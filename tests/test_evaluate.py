@@ -134,6 +134,22 @@ def test_single_class_split_is_rejected(tmp_path):
         evaluate_embeddings(path, labels, SETTINGS, 4, progress=False)
 
 
+def test_single_class_test_part_scores_zero_f1(tmp_path, caplog):
+    ids = [f"s{i}" for i in range(40)]
+    labels = tmp_path / "labels"
+    labels.mkdir()
+    # 8 positives among 40: every training part holds both classes, many test parts
+    # (4 samples) none, as on the small embedded random_cls.
+    truth = np.array([1] * 8 + [0] * 32)
+    write_task_labels(labels, "rare", "cls", ids, truth)
+    path = tmp_path / "emb.parquet"
+    write_embeddings(path, ids, np.random.default_rng(0).normal(size=(40, 4)))
+    scores, _ = evaluate_embeddings(path, labels, SETTINGS, 4, progress=False)
+    no_positive = scores["tp"] + scores["fn"] == 0
+    assert no_positive.any() and (scores.loc[no_positive, "score"] == 0).all()
+    assert "single class" in caplog.text
+
+
 def test_detailed_metrics_agree_with_the_split_score(annotated):
     path, labels, _, _ = annotated
     scores, _ = evaluate_embeddings(path, labels, SETTINGS, 16, progress=False)

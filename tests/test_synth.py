@@ -6,30 +6,47 @@ import tracemalloc
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.metrics import accuracy_score, f1_score, r2_score
+from scipy.special import expit
+from scipy.stats import norm
+from sklearn.metrics import f1_score, r2_score
 
 from eobench.data import synth
 from eobench.data.bands import S1_BANDS, S2L1C_BANDS, S2L2A_BANDS, SEASONS
-from eobench.data.geography import CONTINENT_BOXES
+from eobench.data.geography import (
+    CONTINENT_BOXES,
+    NH_URBAN_BOXES,
+    US_CORN_BELT_BOXES,
+    in_family_region,
+)
 from eobench.data.labels import read_annotations
 from eobench.data.store import CubeStore
 from eobench.data.synth import (
+    FAMILY_SIZES,
+    HEATISLAND_MIN_URBAN,
     LATENT_NAMES,
     TASK_SPECS,
     build_synthetic_dataset,
     generate_sample,
+    task_groups,
 )
 from eobench.errors import EobenchError
 
 N, SIZE, SEED = 160, 16, 7
 TASKS = {
-    "biomass_mean": "regr", "biomass_std": "regr", "crops": "cls",
+    "biomass_mean": "regr", "biomass_std": "regr", "crops": "regr",
     "landcover_agriculture": "regr", "landcover_forest": "regr", "clouds_reg": "regr",
     "heatisland_mean": "regr", "heatisland_std": "regr", "nodata": "regr",
     "random_reg": "regr", "random_cls": "cls",
 }  # fmt: skip
 CONTINENTS = {
     "Africa", "Asia", "Europe", "North America", "South America", "Oceania", "Antarctica",
+}  # fmt: skip
+#: Samples of each task family that carry each task (nodata: every sample).
+FAMILY_OF = {
+    "biomass_mean": "biomass", "biomass_std": "biomass", "crops": "crops",
+    "landcover_agriculture": "landcover", "landcover_forest": "landcover",
+    "clouds_reg": "clouds", "heatisland_mean": "heatisland", "heatisland_std": "heatisland",
+    "nodata": None, "random_reg": "clouds", "random_cls": "clouds",
 }  # fmt: skip
 B = {band: i for i, band in enumerate(S2L1C_BANDS)}
 
@@ -156,24 +173,68 @@ def test_latents_summarise_the_stored_rasters(data):
 def test_samples_table_locations_and_splits(data):
     samples = data.samples
     assert list(samples.columns) == [
-        "id", "row", "lat", "lon", "region", "elevation_m", "split_random", "split_geographic",
+        "id", "row", "lat", "lon", "region", "task_group", "elevation_m", "split_random",
+        "split_geographic",
     ]  # fmt: skip
     assert samples["id"].tolist() == data.store.sample_ids
     assert samples["row"].tolist() == list(range(N))
-    assert set(samples["region"]) == CONTINENTS
+    # no sample on Antarctica: the global families cover the ice-free land
+    assert set(samples["region"]) == CONTINENTS - {"Antarctica"}
     for row in samples.itertuples():
-        assert any(
-            la0 <= row.lat <= la1 and lo0 <= row.lon <= lo1
-            for la0, la1, lo0, lo1 in CONTINENT_BOXES[row.region]
-        ), row
+        assert (
+            any(
+                la0 <= row.lat <= la1 and lo0 <= row.lon <= lo1
+                for la0, la1, lo0, lo1 in CONTINENT_BOXES[row.region]
+            )
+            or row.task_group == "heatisland"
+        ), row  # some city boxes lie outside the rough land
     np.testing.assert_allclose(samples["lat"], data.latents["lat"], atol=1e-4)
     counts = samples["split_random"].value_counts()
     assert (counts["train"], counts["val"], counts["test"]) == (112, 24, 24)  # 70/15/15
     africa = samples["region"] == "Africa"
+    assert africa.sum() >= 3
     assert (samples.loc[africa, "split_geographic"] == "test").all()
     rest = samples.loc[~africa, "split_geographic"]
     assert set(rest) == {"train", "val"}
     assert (rest == "train").sum() == round(0.85 * len(rest))
+
+
+def test_every_family_lies_in_its_region(data):
+    samples, lat = data.samples, data.latents
+    group = samples["task_group"].to_numpy()
+    assert set(group) == set(FAMILY_SIZES)
+    for row in samples.itertuples():
+        assert in_family_region(row.task_group, row.lat, row.lon), row
+    ((la0, la1, lo0, lo1),) = [box for _, box in US_CORN_BELT_BOXES]
+    crops = samples[group == "crops"]
+    assert crops["lat"].between(la0, la1).all() and crops["lon"].between(lo0, lo1).all()
+    assert (crops["region"] == "North America").all()
+    # Corn Belt tiles are mostly cropland, with corn and soybean on most of it
+    assert np.median(lat["frac_cropland"][group == "crops"]) > 0.4
+    assert np.median(lat["summer_crop_share"][group == "crops"]) > 0.5
+    assert (samples.loc[group == "landcover", "region"] == "Europe").all()
+    heat = group == "heatisland"
+    assert (samples.loc[heat, "lat"] > 0).all()
+    assert (lat["frac_urban"][heat] >= HEATISLAND_MIN_URBAN - 1e-3).all()
+    assert np.median(lat["frac_urban"][~heat]) < 0.15  # the cities are the heat-island tiles
+    cities = [box for _, box in NH_URBAN_BOXES]
+    for row in samples[heat].itertuples():
+        assert any(a <= row.lat <= b and c <= row.lon <= d for a, b, c, d in cities), row
+    # the global families span several continents
+    for family in ("biomass", "clouds"):
+        assert samples.loc[group == family, "region"].nunique() >= 4, family
+
+
+@pytest.mark.parametrize("n", [1, 7, 160, 1000, 13260])
+def test_family_sizes_follow_table_1_in_every_prefix(n):
+    groups = task_groups(n)
+    total = sum(FAMILY_SIZES.values())
+    for family, size in FAMILY_SIZES.items():
+        share = n * size / total
+        assert abs((groups == family).sum() - share) < 1, (family, n)
+    assert (task_groups(n + 50)[:n] == groups).all()  # a prefix of any larger dataset
+    if n == 13260:  # the paper's own sizes
+        assert {f: int((groups == f).sum()) for f in FAMILY_SIZES} == FAMILY_SIZES
 
 
 def test_locations_cover_every_continent_with_africa_near_its_land_share(tmp_path):
@@ -228,11 +289,41 @@ def test_clouds_change_only_the_optical_images():
 def test_label_files_are_readable_annotations(data):
     tasks = {task.name: task for task in read_annotations(data.labels_dir)}
     assert {name: task.task_type for name, task in tasks.items()} == TASKS
+    group = dict(zip(data.samples["id"], data.samples["task_group"], strict=True))
     for name, task in tasks.items():
-        assert set(task.ids) <= set(data.store.sample_ids), name
-    assert len(tasks["random_reg"].ids) == N
-    assert 5 <= len(tasks["crops"].ids) < N  # only samples with enough cropland
-    assert set(np.unique(tasks["crops"].labels)) == {0.0, 1.0}
+        family = FAMILY_OF[name]
+        expected = [i for i in data.store.sample_ids if family is None or group[i] == family]
+        assert task.ids == expected, name  # only the family's samples, in store order
+    assert len(tasks["nodata"].ids) == N
+    assert tasks["random_reg"].ids == tasks["random_cls"].ids == tasks["clouds_reg"].ids
+
+
+def labels_by_task(data):
+    return {task.name: task.labels for task in read_annotations(data.labels_dir)}
+
+
+def test_labels_obey_their_physical_range(data):
+    """Would fail on generator 1.0: 22 % negative biomass, fractions below 0, LST in deg C."""
+    labels = labels_by_task(data)
+    units = data.store.attrs["tasks"]
+    for name in ("biomass_mean", "biomass_std"):
+        assert units[name]["units"] == "Mg/ha"
+        assert (labels[name] >= 0).all() and labels[name].max() < 600, name
+    for name in ("crops", "landcover_agriculture", "landcover_forest", "clouds_reg", "nodata"):
+        assert units[name]["units"] == "fraction"
+        assert ((labels[name] >= 0) & (labels[name] <= 1)).all(), name
+        assert np.ptp(labels[name]) > 0.05, name
+    for name in ("heatisland_mean", "heatisland_std"):
+        assert units[name]["units"] == "K"
+    assert ((labels["heatisland_mean"] > 230) & (labels["heatisland_mean"] < 340)).all()
+    assert ((labels["heatisland_std"] > 0) & (labels["heatisland_std"] < 30)).all()
+    # the random tasks: a majority of zeros, nonnegative
+    assert (labels["random_reg"] >= 0).all() and 0.5 < np.mean(labels["random_reg"] == 0) < 1
+    assert set(np.unique(labels["random_cls"])) == {0.0, 1.0}
+    assert np.mean(labels["random_cls"]) < 0.5
+    # exact zeros of a fraction stay exact: a tile without nodata has no nodata label
+    clean = data.latents["nodata_fraction"] == 0
+    assert clean.sum() > N / 2 and (labels["nodata"][clean] == 0).all()
 
 
 def test_labels_are_their_defined_function_of_the_latents(data):
@@ -242,70 +333,121 @@ def test_labels_are_their_defined_function_of_the_latents(data):
     draw = {
         name: draws[:, t] for t, name in enumerate(data.store.array_attrs("label_noise")["names"])
     }
-    signals = {
-        "biomass_mean": lat["biomass_mean"],
-        "biomass_std": lat["biomass_std"],
-        "landcover_agriculture": lat["frac_cropland"],
-        "landcover_forest": lat["frac_forest"],
-        "clouds_reg": data.cloud.mean(axis=1),
-        "heatisland_mean": lat["lst_mean"],
-        "heatisland_std": lat["lst_std"],
-        "nodata": lat["nodata_fraction"],
-    }
-    tasks = {task.name: task for task in read_annotations(data.labels_dir)}
     meta = data.store.attrs["tasks"]
+
+    def lognormal(s, name):
+        sigma = meta[name]["noise"]
+        return s * np.exp(sigma * draw[name] - sigma**2 / 2)
+
+    def logit(s, name):
+        with np.errstate(divide="ignore"):
+            return expit(np.log(s) - np.log1p(-s) + meta[name]["noise"] * draw[name])
+
+    expected = {
+        "biomass_mean": lognormal(lat["biomass_mean"], "biomass_mean"),
+        "biomass_std": lognormal(lat["biomass_std"], "biomass_std"),
+        "crops": logit(lat["frac_summer_crop"], "crops"),
+        "landcover_agriculture": logit(lat["frac_cropland"], "landcover_agriculture"),
+        "landcover_forest": logit(lat["frac_forest"], "landcover_forest"),
+        "clouds_reg": logit(data.cloud.mean(axis=1), "clouds_reg"),
+        "heatisland_mean": lat["lst_mean"]
+        + meta["heatisland_mean"]["noise"] * draw["heatisland_mean"],
+        "heatisland_std": lognormal(lat["lst_std"], "heatisland_std"),
+        "nodata": logit(lat["nodata_fraction"], "nodata"),
+        "random_reg": np.maximum(0.0, -np.log(norm.sf(draw["random_reg"]) / 0.3)),
+        "random_cls": (draw["random_cls"] < 0.3).astype(float),
+    }
+    assert meta["biomass_mean"]["noise_model"] == "lognormal"
+    assert meta["heatisland_mean"]["noise_model"] == "gaussian"
+    assert meta["landcover_forest"]["noise_model"] == "logit"
+    tasks = {task.name: task for task in read_annotations(data.labels_dir)}
     index = {sample_id: i for i, sample_id in enumerate(data.store.sample_ids)}
-    for name, signal in signals.items():
-        ratio = TASK_SPECS[name].noise
-        assert 0 < ratio < 1 and meta[name]["noise_ratio"] == ratio
-        sd = ratio * signal.std()
-        assert meta[name]["noise"] == pytest.approx(sd, rel=1e-5), name
-        assert meta[name]["ceiling_r2"] == pytest.approx(1 / (1 + ratio**2)), name
+    for name, values in expected.items():
         rows = [index[i] for i in tasks[name].ids]
-        assert rows == list(range(N))
-        np.testing.assert_allclose(tasks[name].labels, signal + sd * draw[name], rtol=1e-6,
-                                   atol=1e-6 * sd, err_msg=name)  # fmt: skip
-        # the noise-free signal, the best possible prediction, scores about the ceiling
-        r2 = r2_score(tasks[name].labels, signal)
-        assert abs(r2 - meta[name]["ceiling_r2"]) < 0.08, (name, r2)
-    np.testing.assert_allclose(tasks["random_reg"].labels, draw["random_reg"], atol=1e-6)
-    assert meta["random_reg"]["ceiling_r2"] == 0.0
-    np.testing.assert_array_equal(tasks["random_cls"].labels, draw["random_cls"] < 0.5)
-    # crops: the crop type of samples with at least 25 % cropland, 10 % of labels flipped
-    cropland = np.flatnonzero(lat["frac_cropland"] >= 0.25)
-    assert [index[i] for i in tasks["crops"].ids] == cropland.tolist()
-    flipped = draw["crops"][cropland] < 0.1
-    expected = np.where(flipped, 1 - lat["crop_type"][cropland], lat["crop_type"][cropland])
-    np.testing.assert_array_equal(tasks["crops"].labels, expected)
-    assert meta["crops"]["ceiling_accuracy"] == pytest.approx(0.9)
-    assert meta["random_cls"]["ceiling_accuracy"] == pytest.approx(0.5)
-
-
-@pytest.mark.parametrize("prevalence", [0.1, 0.5, 0.9])
-def test_classification_ceilings_match_simulated_scores(prevalence):
-    rng = np.random.default_rng(1)
-    signal = (rng.random(200_000) < prevalence).astype(float)
-    spec = TASK_SPECS["crops"]
-    labels = spec.labels({"crop_type": signal, "frac_cropland": np.ones_like(signal)},
-                         rng.random(len(signal)))  # fmt: skip
-    ceiling = spec.ceiling(signal)
-    assert accuracy_score(labels, signal) == pytest.approx(ceiling["ceiling_accuracy"], abs=0.005)
-    best_f1 = max(f1_score(labels, signal), f1_score(labels, np.ones_like(labels)))
-    assert best_f1 == pytest.approx(ceiling["ceiling_f1"], abs=0.005)
-
-
-def test_task_difficulties_differ_and_none_is_perfect():
-    ceilings = {}
-    for name, spec in TASK_SPECS.items():
-        if name.startswith("random"):
-            continue
-        signal = np.linspace(0.0, 1.0, 50)
-        value = spec.ceiling(signal)
-        ceilings[name] = (
-            value["ceiling_r2"] if spec.task_type == "regr" else value["ceiling_accuracy"]
+        np.testing.assert_allclose(
+            tasks[name].labels, values[rows], rtol=1e-6, atol=1e-9, err_msg=name
         )
-    assert all(0.5 < c < 1.0 for c in ceilings.values()), ceilings
+    # the latents behind crops: the corn and soybean share of the cropland
+    np.testing.assert_allclose(
+        lat["frac_summer_crop"], lat["summer_crop_share"] * lat["frac_cropland"], rtol=1e-3,
+        atol=1e-6,
+    )  # fmt: skip
+    assert lat["lst_mean"].min() > 200  # Kelvin, not deg C
+
+
+def conditional_mean_r2(spec, signal, labels):
+    mean, _ = spec.conditional_moments(signal)
+    return r2_score(labels, mean)
+
+
+def test_ceilings_are_the_r2_of_the_conditional_mean_on_the_labels(data):
+    """The ceiling is scikit-learn's R^2 of E[label | latents] on the generated labels, and
+    the labels' own draw lies within the Monte-Carlo spread of fresh draws."""
+    lat = dict(data.latents)
+    lat.update({f"cloud_{s}": data.cloud[:, k] for k, s in enumerate(SEASONS)})
+    labels = labels_by_task(data)
+    meta = data.store.attrs["tasks"]
+    group = data.samples["task_group"].to_numpy()
+    rng = np.random.default_rng(0)
+    for name, spec in TASK_SPECS.items():
+        if spec.task_type != "regr" or name == "random_reg":
+            continue
+        rows = spec.labelled(group)
+        signal = spec.signal(lat)[rows]
+        observed = conditional_mean_r2(spec, signal, labels[name])
+        assert meta[name]["ceiling_r2"] == pytest.approx(max(observed, 0.0), abs=1e-6), name
+        # fresh noise draws for the same latents: the conditional mean is the best
+        # predictor, and its R^2 on the labels scatters around the ceiling
+        draws = rng.standard_normal((300, len(signal)))
+        fresh = np.array(
+            [conditional_mean_r2(spec, signal, spec.transform(signal, z)) for z in draws]
+        )
+        spread = fresh.std()
+        assert abs(observed - fresh.mean()) < 4 * spread + 1e-9, (name, observed, fresh.mean())
+        # and the expected ceiling (quadrature over the noise) matches their mean
+        assert meta[name]["ceiling_r2_expected"] == pytest.approx(
+            fresh.mean(), abs=4 * spread / np.sqrt(len(fresh)) + 2 / rows.sum()
+        ), name
+        # nothing predicts better than the conditional mean: not the noiseless target
+        # itself (the same where the noise is unbiased, worse through the logit)
+        gain = []
+        for z in rng.standard_normal((100, len(signal))):
+            draw = spec.transform(signal, z)
+            gain.append(conditional_mean_r2(spec, signal, draw) - r2_score(draw, signal))
+        assert np.mean(gain) >= -2 * np.std(gain) / 10, name
+    assert meta["random_reg"]["ceiling_r2"] == 0.0
+
+
+def test_random_cls_ceiling_is_the_best_constant_f1(data):
+    labels = labels_by_task(data)["random_cls"]
+    meta = data.store.attrs["tasks"]["random_cls"]
+    all_positive = f1_score(labels, np.ones_like(labels))
+    assert meta["ceiling_f1"] == pytest.approx(all_positive)
+    # the best threshold rule equals scikit-learn's best F1 over thresholds
+    rng = np.random.default_rng(2)
+    p = rng.random(500)
+    y = (rng.random(500) < p).astype(float)
+    best = max(f1_score(y, (p >= t).astype(float)) for t in np.r_[p, 2.0])
+    assert synth.best_threshold_f1(p, y) == pytest.approx(best)
+
+
+def test_task_difficulties_differ_and_none_is_perfect(data):
+    meta = data.store.attrs["tasks"]
+    ceilings = {
+        name: meta[name]["ceiling_r2_expected"]
+        for name, spec in TASK_SPECS.items()
+        if spec.task_type == "regr" and not name.startswith("random")
+    }
+    assert all(0.5 < c < 0.99 for c in ceilings.values()), ceilings
     assert len(set(np.round(list(ceilings.values()), 3))) >= 5
+
+
+def test_labels_of_a_sample_do_not_depend_on_the_dataset_size(data, tmp_path):
+    small = build(tmp_path, n_samples=40, nodata_probability=0.25)
+    for task in read_annotations(small[2]):
+        big = {t.name: t for t in read_annotations(data.labels_dir)}[task.name]
+        assert task.ids == big.ids[: len(task.ids)], task.name
+        np.testing.assert_array_equal(task.labels, big.labels[: len(task.ids)])
 
 
 # --- physics ----------------------------------------------------------------------------
@@ -337,7 +479,9 @@ def test_vegetation_has_a_red_edge_and_water_is_dark_in_the_nir(data):
     # (a 10 m band: the 20 m SWIR of small ponds is blurred with their shores, as in reality)
     assert np.median(water[:, B["B08"]]) < 0.3 * np.median(forest[:, B["B08"]])
     snow = local_summer_pixels(data, "snow_ice", purity=0.8)
-    if len(snow):  # bright in the visible, dark in the SWIR
+    # bright in the visible, dark in the SWIR (in patches large enough that the 20 m
+    # SWIR is not blurred with the rock around them)
+    if len(snow) >= 100:
         assert np.median(snow[:, B["B03"]]) > 3 * np.median(snow[:, B["B11"]])
 
 
@@ -436,6 +580,11 @@ def test_task_table_has_units_ceilings_and_chance(tmp_path):
     )
     table = pd.read_csv(tasks_path).set_index("task")
     assert list(table.columns) == list(synth.TASK_TABLE_COLUMNS[1:])
+    assert list(table.columns[2:5]) == ["units", "region", "description"]
+    assert table.loc["crops", "region"] == "US Corn Belt"
+    assert table.loc["landcover_forest", "region"] == "Europe"
+    assert table.loc["heatisland_mean", "units"] == "K"
+    assert table.loc["nodata", "n_labelled"] == N
     assert set(table.index) == set(TASKS)
     assert table.loc["biomass_mean", "units"] == "Mg/ha"
     assert (table["metric"] == table["task_type"].map({"regr": "r2", "cls": "f1"})).all()
@@ -448,4 +597,6 @@ def test_task_table_has_units_ceilings_and_chance(tmp_path):
             assert table.loc[task.name, "chance"] == pytest.approx(2 * p / (1 + p))
             assert table.loc[task.name, "n_labelled"] == len(task.labels)
     assert table.loc["random_reg", "ceiling"] == 0
+    assert table.loc["random_cls", "ceiling"] == pytest.approx(table.loc["random_cls", "chance"])
     assert (table["ceiling"] >= table["chance"] - 1e-12).all()
+    assert (table["ceiling"] < 1).all()

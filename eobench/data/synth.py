@@ -1,14 +1,40 @@
 """The embedded dataset ``synth``: seeded 4-season Sentinel-1/2 cubes with known latents.
 
-Every sample is drawn from its own random stream (``seed``, sample index), so a dataset
-of ``n`` samples is the first ``n`` samples of any larger one with the same seed.
+Every sample is drawn from its own random stream (``seed``, sample index), and its task
+family is a deterministic function of its index (:func:`task_groups`), so a dataset of
+``n`` samples is the first ``n`` samples of any larger one with the same seed, labels
+included.
+
+Task families
+-------------
+As in the NeuCo-Bench paper, every task has its own samples and region. A sample belongs
+to one family (:data:`FAMILIES`, the ``task_group`` column of the samples table), and
+the families share the ``n_samples`` cubes in the proportions of the paper's Table 1
+(:data:`FAMILY_SIZES`: crops 3,355, landcover 4,691, biomass 2,415, clouds 1,140,
+heat island 1,659; at 1,000 samples 253 / 354 / 182 / 86 / 125), interleaved so that every
+prefix of the dataset holds each family's share within one sample:
+
+=============  =================================  ==============================================
+family         region                             tasks
+=============  =================================  ==============================================
+crops          US Corn Belt                       crops
+landcover      Europe                             landcover_agriculture, landcover_forest
+biomass        global ice-free land               biomass_mean, biomass_std
+clouds         global ice-free land               clouds_reg, random_reg, random_cls
+heatisland     northern-hemisphere urban areas    heatisland_mean, heatisland_std
+(all)          every sample                       nodata
+=============  =================================  ==============================================
+
+Corn Belt tiles are mostly cropland and heat-island tiles are cities (urban fraction at
+least :data:`HEATISLAND_MIN_URBAN`), through offsets of the land-cover prior.
 
 Generative process of one sample
 --------------------------------
-1. **Place and climate** (:mod:`eobench.data.geography`): a continent by land area
-   (Africa included), a point in one of its land boxes, a mean elevation; annual mean
-   temperature from latitude, elevation and region, a seasonal amplitude growing with
-   latitude, aridity peaking in the subtropical belts.
+1. **Place and climate** (:mod:`eobench.data.geography`): a point in the family's region
+   (global families: a continent by ice-free land area, Africa included, then a point in
+   one of its land boxes; regional families: a point in the region's boxes), a mean
+   elevation; annual mean temperature from latitude, elevation and region, a seasonal
+   amplitude growing with latitude, aridity peaking in the subtropical belts.
 2. **Terrain**: an elevation map, mean elevation plus a power-law random field
    (spectral exponent 4) whose relief grows with the mean elevation.
 3. **Land cover**: fraction maps of 7 classes (forest, cropland, grassland, urban,
@@ -19,9 +45,10 @@ Generative process of one sample
 4. **Seasons** (calendar spring, summer, fall, winter; hemisphere-aware): air
    temperature per pixel (lapse rate), snow cover where it freezes and precipitation
    allows, vegetation greenness: deciduous forest leaf-off in the local winter,
-   grassland limited by cold and drought, cropland following the sample's crop type
-   (winter crop: green in spring, harvested in summer; summer crop: bare in spring,
-   green in summer) in rectangular parcels with their own timing.
+   grassland limited by cold and drought, cropland in rectangular parcels with their own
+   timing, each a winter crop (wheat: green in spring, harvested in summer) or a summer
+   crop (corn or soybean: bare in spring, green in summer) with the sample's summer-crop
+   share (Beta(3, 1.5) in the Corn Belt, mean 2/3; Beta(1.5, 1.5) elsewhere).
 5. **Surface reflectance**: linear mixing of class endmembers (green and senescent
    states for vegetation; levels from real TerraMesh L1C spectra,
    :mod:`eobench.data.spectra`), micro-texture, snow on top.
@@ -39,10 +66,35 @@ Generative process of one sample
    looks), in dB. Clouds are invisible to the radar.
 9. **Nodata**: with ``nodata_probability`` a sample loses a swath edge or a stripe in
    some seasons; every modality is exactly 0 there.
-10. **Labels** of the 11 Embed2Scale tasks (:data:`TASK_SPECS`): a defined function of
-    the latents plus Gaussian noise whose standard deviation is a fixed fraction of the
-    signal's (regression) or a label flip (classification), so every task has a known
-    ceiling; the two random tasks are pure noise.
+10. **Labels** of the 11 Embed2Scale tasks (:data:`TASK_SPECS`), on the samples of the
+    task's family only, in the paper's units: a noiseless target from the latents and a
+    noise model where the error is physical, so every label is valid:
+
+    ======================  ==========  =================================  ==================
+    task                    units       noiseless target                   noise
+    ======================  ==========  =================================  ==================
+    biomass_mean            Mg/ha       mean above-ground biomass          log-normal, 0.35
+    biomass_std             Mg/ha       its spatial standard deviation     log-normal, 0.3
+    crops                   fraction    corn + soybean fraction of tile    logit, 0.35
+    landcover_agriculture   fraction    cropland fraction                  logit, 0.4
+    landcover_forest        fraction    forest fraction                    logit, 0.35
+    clouds_reg              fraction    mean cloud fraction of 4 seasons   logit, 0.3
+    heatisland_mean         K           mean summer daytime LST            Gaussian, 2 K
+    heatisland_std          K           its spatial standard deviation     log-normal, 0.07
+    nodata                  fraction    nodata fraction of 4 seasons       logit, 0.2
+    random_reg              none        none: 70 % zeros, else Exp(1)      (pure noise)
+    random_cls              class       none: 30 % ones                    (pure noise)
+    ======================  ==========  =================================  ==================
+
+    Log-normal: ``label = s exp(sigma z - sigma^2/2)`` (unbiased, never negative);
+    logit: ``label = expit(logit(s) + sigma z)`` (in [0, 1]; a tile without clouds or
+    without nodata keeps exactly 0); Gaussian: ``label = s + sigma z``; ``z`` is one
+    standard normal draw per sample and task (stored in ``label_noise``). A spread
+    (``*_std``) is log-normal so that it stays positive. Each task's ceiling is computed
+    numerically for the labels as generated: the R^2 of ``E[label | latents]`` (by
+    Gauss-Hermite quadrature over ``z``) against the labels, and for ``random_cls`` the
+    best F1 of a constant prediction (predicting every sample positive), as there is no
+    signal (:meth:`TaskSpec.ceiling`; the dataset's ``tasks.csv`` lists them).
 
 Units are those of the real products: S2 digital numbers (reflectance x 10000, without
 ESA's +1000 offset, like the Embed2Scale cubes), S1 sigma0 in dB.
@@ -59,18 +111,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy.ndimage import gaussian_filter
-from scipy.special import expit
+from scipy.special import expit, log_ndtr, logit
 
 from eobench.data import spectra
 from eobench.data.bands import S1_BANDS, S2L1C_BANDS, S2L2A_BANDS, SEASONS
 from eobench.data.fields import parcel_map, random_fields, soft_cover, stripe_mask
 from eobench.data.geography import (
+    FAMILY_REGIONS,
     LAPSE_RATE_K_PER_M,
     climate,
     local_season_index,
     local_season_phase,
     sample_base_elevation,
-    sample_location,
+    sample_family_location,
 )
 from eobench.data.labels import write_task_labels
 from eobench.data.spectra import CLASSES
@@ -80,7 +133,7 @@ from eobench.io import atomic_path, write_csv, write_parquet
 
 log = logging.getLogger(__name__)
 
-GENERATOR_VERSION = "1.0"
+GENERATOR_VERSION = "2.0"
 DATASET_NAME = "synth"
 LICENSE = "Apache-2.0"
 ATTRIBUTION = (
@@ -89,8 +142,6 @@ ATTRIBUTION = (
 )
 DEFAULT_CLOUD_PROBABILITY = 0.3
 DEFAULT_NODATA_PROBABILITY = 0.1
-#: Samples with at least this cropland fraction carry a ``crops`` label.
-CROPS_MIN_CROPLAND = 0.25
 #: Memory for the samples buffered between two writes to the store.
 WRITE_BATCH_BYTES = 8_000_000
 #: Seed of the split columns (MMEarth-Bench convention), independent of the data seed.
@@ -105,7 +156,8 @@ LATENT_NAMES: tuple[str, ...] = (
     "temperature_amplitude",
     "aridity",
     *(f"frac_{c}" for c in CLASSES),
-    "crop_type",
+    "summer_crop_share",
+    "frac_summer_crop",
     "deciduousness",
     "biomass_mean",
     "biomass_std",
@@ -125,11 +177,12 @@ LATENT_UNITS: dict[str, str] = {name: "fraction of the image" for name in LATENT
     "temperature": "deg C, annual mean at the mean elevation",
     "temperature_amplitude": "K, half the annual range",
     "aridity": "0 humid .. 1 hyper-arid",
-    "crop_type": "0 winter crop, 1 summer crop",
+    "summer_crop_share": "share of the cropland in summer crops (corn, soybean)",
+    "frac_summer_crop": "fraction of the image in summer crops (corn, soybean)",
     "deciduousness": "0 evergreen .. 1 deciduous",
     "biomass_mean": "Mg/ha",
     "biomass_std": "Mg/ha",
-    "lst_mean": "deg C",
+    "lst_mean": "K",
     "lst_std": "K",
     "nodata_fraction": "fraction of pixels x seasons",
     "aod_mean": "aerosol optical depth",
@@ -138,14 +191,73 @@ LATENT_UNITS: dict[str, str] = {name: "fraction of the image" for name in LATENT
 
 
 # ---------------------------------------------------------------------------------------
-# Tasks
+# Task families and tasks
+
+#: Samples per task family in the paper's Table 1; a dataset of ``n`` samples gives each
+#: family its share of ``n`` (:func:`task_groups`).
+FAMILY_SIZES: dict[str, int] = {
+    "crops": 3355,
+    "landcover": 4691,
+    "biomass": 2415,
+    "clouds": 1140,
+    "heatisland": 1659,
+}
+FAMILIES: tuple[str, ...] = tuple(FAMILY_SIZES)
+#: Summer crops (corn or soybean in the US Corn Belt) as a share of the cropland:
+#: Beta parameters per family (corn and soybean cover about 75 % of the Corn Belt's
+#: cropland; elsewhere summer and winter crops are about even).
+SUMMER_CROP_SHARE_BETA: dict[str, tuple[float, float]] = {"crops": (3.0, 1.5)}
+DEFAULT_SUMMER_CROP_SHARE_BETA = (1.5, 1.5)
+#: Cover-prior offsets (logits) of a family's samples: cropland-dominated Corn Belt tiles,
+#: cities for the heat-island family.
+FAMILY_COVER_OFFSET: dict[str, dict[str, float]] = {
+    "crops": {"cropland": 2.5, "urban": -1.0},
+    "heatisland": {"urban": 3.5},
+}
+#: Heat-island samples have at least this urban fraction (the urban logit is raised until
+#: they do).
+HEATISLAND_MIN_URBAN = 0.3
+KELVIN = 273.15
+#: Gauss-Hermite nodes for the conditional mean and variance of a label.
+_GH_NODES, _GH_WEIGHTS = np.polynomial.hermite_e.hermegauss(80)
+_GH_WEIGHTS = _GH_WEIGHTS / _GH_WEIGHTS.sum()
 
 
-def _column(name: str) -> Callable[[Mapping[str, np.ndarray]], np.ndarray]:
+def _apportion(n: int) -> np.ndarray:
+    """Family index of samples ``0..n-1``: every prefix holds each family's share within 1.
+
+    The quota method (Balinski and Young): sample ``i`` goes to the family furthest below
+    its share of ``i + 1`` among those still under their upper quota, so a dataset of
+    ``n`` samples is the first ``n`` samples of any larger one.
+    """
+    weights = np.array(list(FAMILY_SIZES.values()), dtype=np.float64)
+    weights /= weights.sum()
+    counts = np.zeros(len(weights))
+    out = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        quota = (i + 1) * weights
+        deficit = np.where(counts < np.ceil(quota), quota - counts, -np.inf)
+        k = int(np.argmax(deficit))
+        out[i] = k
+        counts[k] += 1
+    return out
+
+
+def task_groups(n: int) -> np.ndarray:
+    """Task family (:data:`FAMILIES`) of samples ``0..n-1``, a deterministic interleaving."""
+    return np.array(FAMILIES, dtype=object)[_apportion(n)]
+
+
+def task_group_of(index: int) -> str:
+    """Task family of sample ``index``."""
+    return FAMILIES[int(_apportion(index + 1)[-1])]
+
+
+def _column(name: str, offset: float = 0.0) -> Callable[[Mapping[str, np.ndarray]], np.ndarray]:
     def signal(latents: Mapping[str, np.ndarray]) -> np.ndarray:
-        return np.asarray(latents[name], dtype=np.float64)
+        return np.asarray(latents[name], dtype=np.float64) + offset
 
-    signal.__doc__ = f"latent {name!r}"
+    signal.__doc__ = f"latent {name!r}" + (f" + {offset:g}" if offset else "")
     return signal
 
 
@@ -154,63 +266,133 @@ def _mean_cloud(latents: Mapping[str, np.ndarray]) -> np.ndarray:
     return np.mean([np.asarray(latents[f"cloud_{s}"], np.float64) for s in SEASONS], axis=0)
 
 
-def _crop_type(latents: Mapping[str, np.ndarray]) -> np.ndarray:
-    """crop_type where frac_cropland >= CROPS_MIN_CROPLAND, else unlabelled (NaN)"""
-    crop = np.asarray(latents["crop_type"], np.float64)
-    return np.where(np.asarray(latents["frac_cropland"]) >= CROPS_MIN_CROPLAND, crop, np.nan)
+def _constant(value: float) -> Callable[[Mapping[str, np.ndarray]], np.ndarray]:
+    def signal(latents: Mapping[str, np.ndarray]) -> np.ndarray:
+        return np.full(len(latents["lat"]), value)
+
+    signal.__doc__ = f"no signal (the constant {value:g})"
+    return signal
 
 
-def _zero(latents: Mapping[str, np.ndarray]) -> np.ndarray:
-    """no signal: the label is pure noise"""
-    return np.zeros(len(latents["lat"]))
+#: Noise models: how a label follows from the noiseless target ``s`` and a standard
+#: normal draw ``z`` (classification: a uniform draw ``u``).
+NOISE_MODELS = {
+    "lognormal": "label = s exp(sigma z - sigma^2 / 2): multiplicative, unbiased, >= 0",
+    "logit": "label = expit(logit(s) + sigma z): in [0, 1], exact 0 and 1 stay",
+    "gaussian": "label = s + sigma z (label units)",
+    "zero_inflated": "label = 0 with probability p0, else exponential with mean 1 "
+    "(from z through its normal probability); s is not used",
+    "bernoulli": "label = 1 if u < s (s the probability of a positive) else 0",
+}
 
 
 @dataclass(frozen=True)
 class TaskSpec:
-    """One task: its label is ``signal(latents)`` plus noise.
+    """One task: which samples carry it, its noiseless target and its noise model.
 
-    Regression: ``label = signal + sd * z``, ``z`` standard normal, ``sd = noise x
-    std(signal)`` over the labelled samples (``noise`` itself when the signal is
-    constant), so the best possible R^2 is ``1 / (1 + noise^2)``. Classification:
-    ``label = signal XOR (u < noise)``, ``u`` uniform, so the best accuracy is
-    ``1 - noise``. A NaN signal leaves the sample unlabelled.
+    ``family`` names the task family whose samples are labelled (``"all"``: every
+    sample); the others are unlabelled (NaN). ``signal(latents)`` is the noiseless target
+    ``s`` in the label's units, and the label is drawn from it by ``noise_model`` (see
+    :data:`NOISE_MODELS`) with parameter ``noise``: ``sigma`` in log units
+    (``lognormal``), logit units (``logit``) or label units (``gaussian``), the share of
+    zeros ``p0`` (``zero_inflated``). Regression labels use one standard normal draw
+    ``z`` per sample and task, classification labels one uniform draw.
+
+    The ceiling is computed numerically for the labels as generated: the best predictor
+    of a label from the latents is its conditional mean ``E[label | latents]`` (computed
+    by Gauss-Hermite quadrature over ``z``), and the regression ceiling is the R^2 of
+    that predictor against the labels (at least 0, the score of the labels' mean). For
+    classification the F1-best rule thresholds ``P(label = 1 | latents) = s``, and the
+    ceiling is the best F1 of such a threshold on the labels (with no signal: the F1 of
+    predicting every sample positive).
     """
 
     name: str
     task_type: str
+    family: str
     description: str
     signal: Callable[[Mapping[str, np.ndarray]], np.ndarray]
+    noise_model: str
     noise: float
     #: Units of the label as written to the label file.
     units: str = "fraction"
 
-    def noise_sd(self, signal: np.ndarray) -> float:
-        """Label noise standard deviation for ``signal`` (regression tasks)."""
-        sd = float(np.nanstd(signal))
-        return self.noise * sd if sd > 0 else self.noise
+    @property
+    def region(self) -> str:
+        """The family's region in words."""
+        if self.family == "all":
+            return "all samples"
+        return FAMILY_REGIONS[self.family]["region"]
 
-    def labels(self, latents: Mapping[str, np.ndarray], draws: np.ndarray) -> np.ndarray:
-        """Labels from latents (name -> column) and the per-sample noise ``draws``."""
+    def transform(self, signal: np.ndarray, z: np.ndarray) -> np.ndarray:
+        """Label of a regression task from its noiseless target and a standard normal draw."""
+        s, sigma = np.asarray(signal, dtype=np.float64), self.noise
+        if self.noise_model == "lognormal":
+            return s * np.exp(sigma * z - sigma**2 / 2)
+        if self.noise_model == "logit":
+            s = np.clip(s, 0.0, 1.0)
+            with np.errstate(divide="ignore"):
+                return expit(logit(s) + sigma * z)
+        if self.noise_model == "gaussian":
+            return s + sigma * z
+        if self.noise_model == "zero_inflated":
+            # exceedance 1 - Phi(z), in logs for precision: exponential above the zeros
+            return np.maximum(0.0, np.log1p(-sigma) - log_ndtr(-z)) + 0.0 * s
+        raise ValueError(f"{self.name}: unknown regression noise model {self.noise_model!r}")
+
+    def labelled(self, groups: np.ndarray) -> np.ndarray:
+        """Which samples (task families ``groups``) carry this task's label."""
+        groups = np.asarray(groups)
+        return np.ones(len(groups), bool) if self.family == "all" else groups == self.family
+
+    def labels(
+        self, latents: Mapping[str, np.ndarray], draws: np.ndarray, groups: np.ndarray
+    ) -> np.ndarray:
+        """Labels from latents (name -> column), per-sample noise ``draws`` and families."""
         signal = self.signal(latents)
         if self.task_type == "regr":
-            return signal + self.noise_sd(signal) * draws
-        flipped = draws < self.noise
-        return np.where(np.isnan(signal), np.nan, np.where(flipped, 1.0 - signal, signal))
+            values = self.transform(signal, draws)
+        else:
+            values = (draws < signal).astype(np.float64)
+        return np.where(self.labelled(groups), values, np.nan)
 
-    def ceiling(self, signal: np.ndarray) -> dict[str, float | None]:
-        """Best achievable scores given the label noise (population values)."""
+    def conditional_moments(self, signal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``E[label | latents]`` and ``Var[label | latents]`` (quadrature over the noise)."""
+        if self.task_type == "cls":
+            p = np.asarray(signal, dtype=np.float64)
+            return p, p * (1 - p)
+        values = self.transform(np.asarray(signal, np.float64)[:, None], _GH_NODES[None])
+        mean = values @ _GH_WEIGHTS
+        variance = np.maximum((values - mean[:, None]) ** 2 @ _GH_WEIGHTS, 0.0)
+        return mean, variance
+
+    def ceiling(self, signal: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+        """Best achievable scores for these labels (labelled samples only)."""
+        known = ~np.isnan(labels)
+        signal, labels = np.asarray(signal, np.float64)[known], labels[known]
+        mean, variance = self.conditional_moments(signal)
         if self.task_type == "regr":
-            r2 = 0.0 if np.nanstd(signal) == 0 else 1.0 / (1.0 + self.noise**2)
-            return {"ceiling_r2": r2}
-        # Posterior P(label = 1 | latents) takes two values (1 - e where the signal is 1,
-        # e where it is 0), so the F1-best rule predicts the signal or predicts all ones.
-        e = self.noise
-        p = float(np.nanmean(signal)) if np.any(~np.isnan(signal)) else 0.0
-        positive = p * (1 - e) + (1 - p) * e
-        precision, recall = 1 - e, (p * (1 - e) / positive if positive > 0 else 0.0)
-        f1_signal = 2 * precision * recall / (precision + recall) if recall > 0 else 0.0
-        f1_all = 2 * positive / (1 + positive)
-        return {"ceiling_r2": None, "ceiling_accuracy": 1 - e, "ceiling_f1": max(f1_signal, f1_all)}
+            spread = float(np.sum((labels - labels.mean()) ** 2))
+            r2 = 1.0 - float(np.sum((labels - mean) ** 2)) / spread if spread > 0 else 0.0
+            total = float(np.var(mean) + np.mean(variance))
+            expected = float(np.var(mean)) / total if total > 0 and np.ptp(mean) > 0 else 0.0
+            return {"ceiling_r2": max(r2, 0.0), "ceiling_r2_expected": expected}
+        return {"ceiling_f1": best_threshold_f1(mean, labels)}
+
+
+def best_threshold_f1(probability: np.ndarray, labels: np.ndarray) -> float:
+    """Best F1 of predicting positive where ``probability >= t``, over every threshold."""
+    order = np.argsort(-probability, kind="stable")
+    p, y = probability[order], labels[order] == 1
+    positives = y.sum()
+    if positives == 0:
+        return 0.0
+    true_pos = np.cumsum(y)
+    # a threshold keeps every sample of equal probability together: end of each run only
+    ends = np.flatnonzero(np.r_[p[1:] != p[:-1], True])
+    predicted = ends + 1
+    f1 = 2 * true_pos[ends] / (predicted + positives)
+    return float(f1.max())
 
 
 TASK_SPECS: dict[str, TaskSpec] = {
@@ -219,60 +401,108 @@ TASK_SPECS: dict[str, TaskSpec] = {
         TaskSpec(
             "biomass_mean",
             "regr",
-            "mean above-ground biomass (Mg/ha)",
+            "biomass",
+            "mean above-ground biomass of the tile",
             _column("biomass_mean"),
+            "lognormal",
             0.35,
             "Mg/ha",
         ),
         TaskSpec(
             "biomass_std",
             "regr",
-            "spatial standard deviation of above-ground biomass",
+            "biomass",
+            "spatial standard deviation of above-ground biomass in the tile",
             _column("biomass_std"),
-            0.6,
+            "lognormal",
+            0.3,
             "Mg/ha",
         ),
         TaskSpec(
             "crops",
-            "cls",
-            "crop type of cropland samples: 0 winter crop, 1 summer crop "
-            "(seen through the phenology)",
-            _crop_type,
-            0.1,
-            "class",
+            "regr",
+            "crops",
+            "combined fraction of soybean and corn (the summer crops) in the tile",
+            _column("frac_summer_crop"),
+            "logit",
+            0.35,
         ),
         TaskSpec(
-            "landcover_agriculture", "regr", "cropland fraction", _column("frac_cropland"), 0.25
+            "landcover_agriculture",
+            "regr",
+            "landcover",
+            "cropland fraction of the tile",
+            _column("frac_cropland"),
+            "logit",
+            0.4,
         ),
-        TaskSpec("landcover_forest", "regr", "forest fraction", _column("frac_forest"), 0.2),
         TaskSpec(
-            "clouds_reg", "regr", "mean cloud fraction over the four seasons", _mean_cloud, 0.15
+            "landcover_forest",
+            "regr",
+            "landcover",
+            "forest fraction of the tile",
+            _column("frac_forest"),
+            "logit",
+            0.35,
+        ),
+        TaskSpec(
+            "clouds_reg",
+            "regr",
+            "clouds",
+            "mean cloud fraction over the four seasons",
+            _mean_cloud,
+            "logit",
+            0.3,
         ),
         TaskSpec(
             "heatisland_mean",
             "regr",
-            "mean summer daytime land-surface temperature (deg C)",
+            "heatisland",
+            "mean summer daytime land-surface temperature of the tile",
             _column("lst_mean"),
-            0.3,
-            "deg C",
+            "gaussian",
+            2.0,
+            "K",
         ),
         TaskSpec(
             "heatisland_std",
             "regr",
-            "spatial standard deviation of summer land-surface temperature",
+            "heatisland",
+            "spatial standard deviation of summer daytime land-surface temperature",
             _column("lst_std"),
-            0.5,
+            "lognormal",
+            0.07,
             "K",
         ),
         TaskSpec(
             "nodata",
             "regr",
+            "all",
             "fraction of nodata pixels over the four seasons",
             _column("nodata_fraction"),
-            0.1,
+            "logit",
+            0.2,
         ),
-        TaskSpec("random_reg", "regr", "standard normal noise", _zero, 1.0, "none"),
-        TaskSpec("random_cls", "cls", "fair coin", _zero, 0.5, "class"),
+        TaskSpec(
+            "random_reg",
+            "regr",
+            "clouds",
+            "no signal: 0 for 70 % of the samples, else an exponential draw with mean 1",
+            _constant(0.0),
+            "zero_inflated",
+            0.7,
+            "none",
+        ),
+        TaskSpec(
+            "random_cls",
+            "cls",
+            "clouds",
+            "no signal: 1 for 30 % of the samples (a biased coin)",
+            _constant(0.3),
+            "bernoulli",
+            0.0,
+            "class",
+        ),
     )
 }
 TASK_NAMES: tuple[str, ...] = tuple(TASK_SPECS)
@@ -284,10 +514,12 @@ TASK_NAMES: tuple[str, ...] = tuple(TASK_SPECS)
 # Local-season (spring, summer, fall, winter) greenness of the vegetation classes.
 FOREST_PHENOLOGY = np.array([0.7, 1.0, 0.55, 0.0])
 GRASS_PHENOLOGY = np.array([0.8, 0.9, 0.55, 0.3])
-CROP_PHENOLOGY = {
-    0: np.array([0.85, 0.3, 0.2, 0.3]),  # winter crop: sown in fall, harvested in summer
-    1: np.array([0.1, 0.95, 0.4, 0.05]),  # summer crop: sown in spring, harvested in fall
-}
+CROP_PHENOLOGY = np.array(
+    [
+        [0.85, 0.3, 0.2, 0.3],  # winter crop (wheat, ...): sown in fall, harvested in summer
+        [0.1, 0.95, 0.4, 0.05],  # summer crop (corn, soybean): sown in spring, harvested in fall
+    ]
+)
 #: How much of the seasonal snow shows through each class (canopy hides half of it).
 SNOW_VISIBILITY = np.array([0.5, 1.0, 1.0, 0.8, 1.0, 1.0, 0.0])
 _I = {c: i for i, c in enumerate(CLASSES)}
@@ -309,12 +541,14 @@ def _power(db) -> np.ndarray:
 @dataclass
 class SyntheticSample:
     """One generated sample: store arrays, latents (in :data:`LATENT_NAMES` order),
-    location and the per-task label noise draws (in :data:`TASK_NAMES` order)."""
+    location, task family and the per-task label noise draws (in :data:`TASK_NAMES`
+    order)."""
 
     arrays: dict[str, np.ndarray]
     latents: np.ndarray
     region: str
     label_draws: np.ndarray
+    task_group: str
 
 
 def generate_sample(
@@ -323,8 +557,16 @@ def generate_sample(
     size: int,
     cloud_probability: float = DEFAULT_CLOUD_PROBABILITY,
     nodata_probability: float = DEFAULT_NODATA_PROBABILITY,
+    task_group: str | None = None,
 ) -> SyntheticSample:
-    """Generate sample ``index`` of the dataset with ``seed`` (see the module docstring)."""
+    """Generate sample ``index`` of the dataset with ``seed`` (see the module docstring).
+
+    ``task_group`` is the sample's task family (:data:`FAMILIES`), by default the one
+    :func:`task_groups` gives sample ``index``.
+    """
+    family = task_group_of(index) if task_group is None else task_group
+    if family not in FAMILY_SIZES:
+        raise EobenchError(f"synth: unknown task family {family!r} (known: {list(FAMILIES)})")
     streams = np.random.SeedSequence([seed, index]).spawn(7)
     rng_place, rng_cover, rng_season, rng_atmo, rng_s1, rng_nodata, rng_label = (
         np.random.default_rng(s) for s in streams
@@ -332,8 +574,9 @@ def generate_sample(
     latent = {}
 
     # 1. place and climate ---------------------------------------------------------------
-    location = sample_location(rng_place)
-    base_elevation = sample_base_elevation(rng_place, location.region)
+    location = sample_family_location(rng_place, family)
+    region_elevation = FAMILY_REGIONS[family].get("elevation")
+    base_elevation = sample_base_elevation(rng_place, location.region, region_elevation)
     clim = climate(rng_place, location, base_elevation)
     temperature, aridity = clim.temperature, clim.aridity
     latent.update(
@@ -370,22 +613,28 @@ def generate_sample(
         ]
     )
     prior = prior + rng_cover.normal(0.0, 1.0, len(CLASSES))
+    for name, offset in FAMILY_COVER_OFFSET.get(family, {}).items():
+        prior[_I[name]] += offset
     # correlation lengths (px): lakes and rivers are larger, smoother patches than fields
     length = np.minimum(size * rng_cover.uniform(0.3, 1.0, len(CLASSES)), 80.0)
     length[_I["water"]] = min(size, 120.0)
     fields = random_fields(rng_cover, len(CLASSES), size, length, exponent=3.0)
     amplitude = np.array([1.6, 1.6, 1.4, 2.2, 2.4, 1.4, 1.4])
     terrain_pull = np.array([0.0, -0.3, 0.0, -0.2, -1.5, 0.4, 1.0])
-    logits = (
-        prior[:, None, None]
-        + amplitude[:, None, None] * fields
-        + terrain_pull[:, None, None] * terrain[None]
-    )
-    logits = logits / 0.6  # a temperature below 1 makes most pixels nearly pure
-    logits -= logits.max(axis=0, keepdims=True)
-    fractions = np.exp(logits)
-    # the cubes are large at 264 px: pixel-level work runs in single precision
-    fractions = (fractions / fractions.sum(axis=0, keepdims=True)).astype(np.float32)
+    pattern = amplitude[:, None, None] * fields + terrain_pull[:, None, None] * terrain[None]
+
+    def cover(prior: np.ndarray) -> np.ndarray:
+        logits = (prior[:, None, None] + pattern) / 0.6  # temperature < 1: most pixels pure
+        logits -= logits.max(axis=0, keepdims=True)
+        fractions = np.exp(logits)
+        # the cubes are large at 264 px: pixel-level work runs in single precision
+        return (fractions / fractions.sum(axis=0, keepdims=True)).astype(np.float32)
+
+    fractions = cover(prior)
+    if family == "heatisland":  # a city: raise the urban logit until it covers enough
+        while fractions[_I["urban"]].mean() < HEATISLAND_MIN_URBAN:
+            prior[_I["urban"]] += 0.25
+            fractions = cover(prior)
     frac = {c: fractions[i] for i, c in enumerate(CLASSES)}
     latent.update({f"frac_{c}": frac[c].mean() for c in CLASSES})
 
@@ -415,12 +664,22 @@ def generate_sample(
     cold_limit = _sigmoid((season_temperature - 3.0) / 3.0)
     grass_pheno = 0.7 + seasonality * (GRASS_PHENOLOGY[local] - 0.7)
     grass_green = np.clip(grass_pheno * (1.0 - 0.75 * aridity) * cold_limit, 0.0, 1.0)
-    crop_type = int(rng_season.random() < 0.5)
+    # crops: every parcel is a summer crop (corn or soybean) with the sample's share
+    share = rng_season.beta(*SUMMER_CROP_SHARE_BETA.get(family, DEFAULT_SUMMER_CROP_SHARE_BETA))
     parcels = parcel_map(rng_season, size, 6, 24)
-    jitter = rng_season.uniform(-0.15, 0.15, size=(4, parcels.max() + 1))[:, parcels]
-    crop_green = np.clip(CROP_PHENOLOGY[crop_type][local][:, None, None] + jitter, 0.0, 1.0)
-    crop_green = crop_green.astype(np.float32)
-    latent.update(crop_type=crop_type, deciduousness=deciduousness)
+    n_parcels = parcels.max() + 1
+    summer_crop = rng_season.random(n_parcels) < share
+    jitter = rng_season.uniform(-0.15, 0.15, size=(4, n_parcels))
+    parcel_green = CROP_PHENOLOGY[summer_crop.astype(int)][:, local].T + jitter  # [4, parcel]
+    crop_green = np.clip(parcel_green[:, parcels], 0.0, 1.0).astype(np.float32)
+    summer_cropland = frac["cropland"] * summer_crop[parcels]
+    frac_summer_crop = float(summer_cropland.mean())
+    cropland = float(frac["cropland"].mean())
+    latent.update(
+        summer_crop_share=frac_summer_crop / cropland if cropland > 0 else share,
+        frac_summer_crop=frac_summer_crop,
+        deciduousness=deciduousness,
+    )
 
     # biomass (Mg/ha): forest density from climate, with canopy texture
     density = (
@@ -451,7 +710,7 @@ def generate_sample(
         - 10.0 * frac["snow_ice"]
         - 8.0 * snow_cover[summer]
     )
-    latent.update(lst_mean=lst.mean(), lst_std=lst.std())
+    latent.update(lst_mean=lst.mean() + KELVIN, lst_std=lst.std())
 
     # 5. surface reflectance endmembers and their per-pixel mixing weights ----------------
     em = spectra.SURFACE_ENDMEMBERS
@@ -610,6 +869,7 @@ def generate_sample(
         latents=np.array([latent[name] for name in LATENT_NAMES], dtype=np.float64),
         region=location.region,
         label_draws=draws,
+        task_group=family,
     )
 
 
@@ -678,30 +938,42 @@ def array_specs(size: int) -> dict[str, tuple[tuple[int, ...], str, dict[str, An
             {
                 "names": list(TASK_NAMES),
                 "description": "per-sample label noise draws: standard normal for regression "
-                "tasks, uniform [0, 1) for classification tasks (see attribute 'tasks')",
+                "tasks, uniform [0, 1) for classification tasks (noise models in the "
+                "group's attribute 'tasks'); drawn for every sample, used where the sample's "
+                "task family carries the task",
             },
         ),
     }
 
 
-def task_summary(latents: np.ndarray) -> dict[str, dict[str, Any]]:
-    """Type, description, noise and ceilings of every task for these latents ``[n, L]``."""
+def task_summary(
+    latents: np.ndarray, labels: Mapping[str, np.ndarray], groups: np.ndarray
+) -> dict[str, dict[str, Any]]:
+    """Type, family, noise model and ceilings of every task for latents ``[n, L]``, the
+    labels as generated and the samples' task families."""
     columns = dict(zip(LATENT_NAMES, latents.T, strict=True))
+    counts = pd.Series(np.asarray(groups)).value_counts()
     summary = {}
     for name, spec in TASK_SPECS.items():
         signal = spec.signal(columns)
-        entry: dict[str, Any] = {"type": spec.task_type, "description": spec.description}
-        if spec.task_type == "regr":
-            entry.update(
-                noise=spec.noise_sd(signal),
-                noise_kind="gaussian sd (label units)",
-                noise_ratio=spec.noise,
-            )
-        else:
-            entry.update(noise=spec.noise, noise_kind="flip probability")
-        entry["signal"] = spec.signal.__doc__
-        entry["n_labelled"] = int(np.sum(~np.isnan(signal)))
-        entry.update(spec.ceiling(signal))
+        values = labels[name]
+        entry: dict[str, Any] = {
+            "type": spec.task_type,
+            "description": spec.description,
+            "family": spec.family,
+            "region": spec.region,
+            "units": spec.units,
+            "noise_model": spec.noise_model,
+            "noise_kind": NOISE_MODELS[spec.noise_model],
+            "noise": spec.noise,
+            "signal": spec.signal.__doc__,
+            "n_labelled": int(np.sum(~np.isnan(values))),
+            "n_family": int(len(groups) if spec.family == "all" else counts.get(spec.family, 0)),
+        }
+        known = values[~np.isnan(values)]
+        if len(known):
+            entry.update(minimum=float(known.min()), maximum=float(known.max()))
+            entry.update(spec.ceiling(signal, values))
         summary[name] = entry
     return summary
 
@@ -712,6 +984,7 @@ TASK_TABLE_COLUMNS = (
     "task_type",
     "metric",
     "units",
+    "region",
     "description",
     "n_labelled",
     "ceiling",
@@ -733,31 +1006,37 @@ def chance_level(task_type: str, labels: np.ndarray) -> float:
 
 
 def task_table(summary: Mapping[str, Mapping[str, Any]], labels: Mapping[str, np.ndarray]):
-    """One row per task: type, metric, label units, ceiling and chance level of its score."""
+    """One row per task: type, metric, label units, region, ceiling and chance level."""
     rows = []
     for name, entry in summary.items():
         task_type = entry["type"]
-        ceiling = entry["ceiling_r2"] if task_type == "regr" else entry["ceiling_f1"]
+        key = "ceiling_r2" if task_type == "regr" else "ceiling_f1"
         rows.append(
             {
                 "task": name,
                 "task_type": task_type,
                 "metric": "r2" if task_type == "regr" else "f1",
                 "units": TASK_SPECS[name].units,
+                "region": TASK_SPECS[name].region,
                 "description": entry["description"],
                 "n_labelled": entry["n_labelled"],
-                "ceiling": ceiling,
+                "ceiling": entry.get(key, np.nan),
                 "chance": chance_level(task_type, labels[name]),
             }
         )
     return pd.DataFrame(rows, columns=list(TASK_TABLE_COLUMNS))
 
 
-def compute_labels(latents: np.ndarray, draws: np.ndarray) -> dict[str, np.ndarray]:
-    """Labels of every task (NaN = unlabelled) from latents ``[n, L]`` and draws ``[n, T]``."""
+def compute_labels(
+    latents: np.ndarray, draws: np.ndarray, groups: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
+    """Labels of every task (NaN = unlabelled) from latents ``[n, L]``, draws ``[n, T]``
+    and the samples' task families (default: :func:`task_groups` of ``n``)."""
+    groups = task_groups(len(latents)) if groups is None else np.asarray(groups)
     columns = dict(zip(LATENT_NAMES, latents.T, strict=True))
     return {
-        name: TASK_SPECS[name].labels(columns, draws[:, t]) for t, name in enumerate(TASK_NAMES)
+        name: TASK_SPECS[name].labels(columns, draws[:, t], groups)
+        for t, name in enumerate(TASK_NAMES)
     }
 
 
@@ -802,8 +1081,8 @@ def build_synthetic_dataset(
     cubes_path : path
         Zarr v3 store (see :mod:`eobench.data.store`).
     samples_path : path
-        Parquet table: id, row, lat, lon, region, elevation_m, split_random,
-        split_geographic.
+        Parquet table: id, row, lat, lon, region (continent), task_group (the task
+        family, :data:`FAMILIES`), elevation_m, split_random, split_geographic.
     labels_dir : path
         Folder of ``<task>__regr.csv`` / ``<task>__cls.csv`` label files.
     tasks_path : path, optional
@@ -841,6 +1120,7 @@ def build_synthetic_dataset(
         "seasons": list(SEASONS),
         "classes": list(CLASSES),
     }
+    groups = task_groups(n_samples)
     latents = np.empty((n_samples, len(LATENT_NAMES)))
     draws = np.empty((n_samples, len(TASK_NAMES)))
     regions = np.empty(n_samples, dtype=object)
@@ -857,7 +1137,9 @@ def build_synthetic_dataset(
                 rows = range(start, min(start + batch_size, n_samples))
                 batch = {name: np.empty((len(rows), *s), d) for name, (s, d, _) in specs.items()}
                 for b, i in enumerate(rows):
-                    sample = generate_sample(seed, i, size, cloud_probability, nodata_probability)
+                    sample = generate_sample(
+                        seed, i, size, cloud_probability, nodata_probability, groups[i]
+                    )
                     for name, value in sample.arrays.items():
                         batch[name][b] = value
                     batch["latents"][b] = sample.latents
@@ -869,12 +1151,13 @@ def build_synthetic_dataset(
                 # CubeStoreWriter.write assigns rows by index, so a slice writes the batch
                 writer.write(slice(rows.start, rows.stop), batch)
         # Labels use the latents and draws as stored (float32), so that they can be
-        # recomputed from the store. Task noise and ceilings depend on the whole dataset,
-        # known only now: added to the group before the store is moved into place.
+        # recomputed from the store. Task ceilings depend on the whole dataset, known
+        # only now: added to the group before the store is moved into place.
         stored_latents = latents.astype(np.float32).astype(np.float64)
         stored_draws = draws.astype(np.float32).astype(np.float64)
-        summary = task_summary(stored_latents)
-        writer.update_attrs({"tasks": summary})
+        labels = compute_labels(stored_latents, stored_draws, groups)
+        summary = task_summary(stored_latents, labels, groups)
+        writer.update_attrs({"tasks": summary, "task_families": FAMILY_SIZES})
 
     samples = pd.DataFrame(
         {
@@ -883,13 +1166,13 @@ def build_synthetic_dataset(
             "lat": latents[:, LATENT_NAMES.index("lat")],
             "lon": latents[:, LATENT_NAMES.index("lon")],
             "region": regions.astype(str),
+            "task_group": groups.astype(str),
             "elevation_m": elevation_m,
             **split_columns(regions),
         }
     )
     write_parquet(samples_path, samples, metadata={"dataset": DATASET_NAME, **settings})
 
-    labels = compute_labels(stored_latents, stored_draws)
     with atomic_path(labels_dir, directory=True) as folder:
         for name, values in labels.items():
             spec = TASK_SPECS[name]
