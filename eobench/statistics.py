@@ -56,12 +56,14 @@ def bootstrap_leaderboard(
     seed: int = 0,
     epsilon: float = EPSILON,
     level: float = 0.95,
+    tie_tolerance: float = 0.0,
 ) -> pd.DataFrame:
     """Percentile intervals of every method's mean Q and aggregated rank.
 
     ``resample="splits"`` draws the K splits with replacement (the same draw for every
     method and task, since the splits are shared); ``resample="tasks"`` draws tasks with
-    replacement and recomputes the task weights on the drawn set.
+    replacement and recomputes the task weights on the drawn set. Ranks follow
+    :func:`eobench.scoring.leaderboard` with ``tie_tolerance``.
     """
     if resample not in ("splits", "tasks"):
         raise ValueError(f"resample must be 'splits' or 'tasks', got {resample!r}")
@@ -76,14 +78,14 @@ def bootstrap_leaderboard(
         else:
             q = _q_of_cube(cube, epsilon)[:, rng.integers(0, n_tasks, n_tasks)]
         table = pd.DataFrame(q, index=methods, columns=[f"t{j}" for j in range(q.shape[1])])
-        board, _, _ = leaderboard(table)
+        board, _, _ = leaderboard(table, tie_tolerance)
         position = {name: i for i, name in enumerate(methods)}
         rows = board["method"].map(position).to_numpy()
         mean_q[b, rows] = board["mean_q"].to_numpy()
         ranks[b, rows] = board["aggregated_rank"].to_numpy()
     alpha = (1 - level) / 2
     q_point = _q_of_cube(cube, epsilon)
-    point, _, _ = leaderboard(pd.DataFrame(q_point, index=methods, columns=tasks))
+    point, _, _ = leaderboard(pd.DataFrame(q_point, index=methods, columns=tasks), tie_tolerance)
     point = point.set_index("method")
     out = pd.DataFrame(
         {

@@ -13,7 +13,7 @@ rule summarise_ablation:
     conda:
         "../envs/data.yaml"
     params:
-        scoring=config["scoring"],
+        epsilon=config["scoring"]["epsilon"],
     script:
         "../scripts/summarise_ablation.py"
 

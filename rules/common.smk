@@ -74,6 +74,13 @@ def probe_score_files(wildcards):
     ]
 
 
+def embedding_table_files(wildcards):
+    """Embedding tables of every method of the main tables, in the order of methods()."""
+    return [
+        f"results/embeddings/{wildcards.dataset}/{e}/{a}.parquet" for e, a in methods()
+    ]
+
+
 def table_embedding_dim(wildcards):
     """Width of an embedding table: its ablation size, else the configured N."""
     size = table_columns(wildcards.table)["size"]
