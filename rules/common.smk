@@ -74,6 +74,15 @@ def probe_score_files(wildcards):
     ]
 
 
+def task_references(wildcards):
+    """Every task's ceiling and chance level: a synthetic dataset's tasks.csv, else the
+    labels folder (chance levels computed from the labels, ceilings unknown)."""
+    stem = f"results/data/{wildcards.dataset}"
+    if config["datasets"][wildcards.dataset].get("source") == "synthetic":
+        return f"{stem}/tasks.csv"
+    return f"{stem}/labels"
+
+
 def embedding_table_files(wildcards):
     """Embedding tables of every method of the main tables, in the order of methods()."""
     return [

@@ -2,9 +2,11 @@
 
 
 rule table_task_scores:
-    """Per-task scores of every encoder x aggregation (the shape of the paper's Table 4)."""
+    """Per-task scores of every encoder x aggregation (the shape of the paper's Table 4),
+    with every task's ceiling and chance level."""
     input:
         task_scores="results/scores/{dataset}/{protocol}/task_scores.csv",
+        references=task_references,
         md_template="report/templates/task_scores.md.j2",
         tex_template="report/templates/task_scores.tex.j2",
     output:

@@ -41,6 +41,7 @@ def main(smk):
             "leaderboard": board.to_dict(orient="records"),
             "task_weights": weights.to_dict(),
             "excluded_methods": excluded,
+            "tie_tolerance": smk.params.tie_tolerance,
             "same_as": {m: t for m, t in same_as.items() if t},
             "provenance": provenance({"scoring": settings}),
         },
