@@ -209,6 +209,12 @@ def leaderboard_of_distinct(
     return pd.DataFrame(rows, columns=columns).reset_index(drop=True), weights, excluded
 
 
+def method_label(method: str, same_as: dict[str, str]) -> str:
+    """``averaging/pre = averaging/post``: a method and the methods that duplicate it."""
+    twins = [m for m, twin in same_as.items() if twin == method]
+    return " = ".join([method, *twins])
+
+
 def q_matrix(task_summary: pd.DataFrame) -> pd.DataFrame:
     """Pivot a :func:`summarise_tasks` table into method x task Q (task order kept)."""
     tasks = list(dict.fromkeys(task_summary["task"]))

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from eobench.scoring import EPSILON, leaderboard, task_weights
+from eobench.scoring import EPSILON, leaderboard, method_label, task_weights
 
 
 def score_cube(split_scores: pd.DataFrame) -> tuple[np.ndarray, list[str], list[str]]:
@@ -212,7 +212,18 @@ def leaderboard_with_intervals(
     from resampling the splits and from resampling the tasks (:func:`bootstrap_leaderboard`),
     and, given the ``companion`` leaderboard, each method's rank under the monotone
     companion score, so a reader sees where Q's ordering and the mean score's disagree.
+
+    A method of ``board`` whose embeddings duplicate another's (column ``same_as``) was
+    ranked once: it is named in its twin's row (``a/pre = a/post``), not a row of its own.
     """
+    same_as = {}
+    if "same_as" in board:
+        same_as = {
+            m: t
+            for m, t in zip(board["method"], board["same_as"], strict=True)
+            if isinstance(t, str) and t
+        }
+    board = board[~board["method"].isin(same_as)]
     table = board[["aggregated_rank", "method", "mean_q"]].copy()
     for resample, label in (("splits", "over splits"), ("tasks", "over tasks")):
         part = intervals[intervals["resample"] == resample].set_index("method")
@@ -227,4 +238,7 @@ def leaderboard_with_intervals(
     if companion is not None:
         by_method = companion.set_index("method")
         table["rank by lower bound"] = table["method"].map(by_method["aggregated_rank"])
-    return table.rename(columns={"aggregated_rank": "rank", "mean_q": "mean Q"})
+    table["method"] = [method_label(m, same_as) for m in table["method"]]
+    return table.rename(columns={"aggregated_rank": "rank", "mean_q": "mean Q"}).reset_index(
+        drop=True
+    )

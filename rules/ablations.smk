@@ -109,6 +109,7 @@ rule table_leaderboard_intervals:
     under the monotone companion score."""
     input:
         leaderboard="results/scores/{dataset}/{protocol}/leaderboard.csv",
+        leaderboard_json="results/scores/{dataset}/{protocol}/leaderboard.json",
         intervals="results/scores/{dataset}/{protocol}/intervals.csv",
         companion="results/scores/{dataset}/{protocol}/leaderboard_companion.csv",
         md_template="report/templates/table.md.j2",

@@ -25,6 +25,7 @@ import pandas as pd
 
 from eobench.errors import EobenchError
 from eobench.io import write_csv, write_text
+from eobench.scoring import method_label
 
 
 class SettingsError(EobenchError, ValueError):
@@ -485,12 +486,6 @@ def render_leaderboard(
     write_text(out_tex, _render(tex_template, True, context))
 
 
-def method_label(method: str, same_as: Mapping[str, str]) -> str:
-    """``averaging/pre = averaging/post``: a method and the methods that duplicate it."""
-    twins = [m for m, twin in same_as.items() if twin == method]
-    return " = ".join([method, *twins])
-
-
 def _check_columns(frame: pd.DataFrame, columns: list[str], what: str) -> None:
     missing = [column for column in columns if column not in frame.columns]
     if missing:
@@ -514,12 +509,13 @@ def render_table(
     settings: Mapping[str, Any] | None = None,
     provenance: dict[str, Any] | None = None,
     what: str = "tables.table",
+    notes: list[str] | None = None,
 ) -> None:
     """Any tidy table as CSV (full precision), Markdown and LaTeX (``decimals`` digits).
 
     Integers print as integers, floats with ``decimals`` digits, missing values as a
-    dash; column names are the headers. Used by the ablation, runtime and claims tables,
-    whose layout is the table itself.
+    dash; column names are the headers; ``notes`` are printed under the table. Used by
+    the ablation, runtime, interval and claims tables, whose layout is the table itself.
     """
     settings = checked_settings(settings, GENERIC_TABLE_SETTINGS, what)
     write_csv(out_csv, frame)
@@ -546,6 +542,7 @@ def render_table(
             {"name": str(name), "numeric": numeric[j]} for j, name in enumerate(frame.columns)
         ],
         "rows": rows,
+        "notes": list(notes or []),
         "caption": settings["caption"],
         "label": settings["label"],
         "provenance": _provenance(provenance),
