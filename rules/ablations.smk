@@ -143,8 +143,13 @@ rule table_claims:
     conda:
         "../envs/plots.yaml"
     params:
-        cnn_encoders=[e for e, spec in SIZE_ABLATION.items() if spec["recipe"] == "cnn"],
+        size_encoders={
+            e: {"recipe": spec["recipe"], "native_dim": spec["native_dim"]}
+            for e, spec in SIZE_ABLATION.items()
+        },
         baselines=config["statistics"]["baselines"],
+        decimals=table_decimals(),
+        tie_tolerance=config["scoring"]["tie_tolerance"],
         settings=config["tables"]["claims"],
     script:
         "../scripts/table_claims.py"

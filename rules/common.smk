@@ -179,16 +179,40 @@ def table_targets():
 def claims_inputs(wildcards):
     """The main protocol's scores and whichever ablations this config runs."""
     protocol = PROTOCOLS[0]
+    scores = f"results/scores/{wildcards.dataset}/{protocol}"
     inputs = {
-        "task_scores": f"results/scores/{wildcards.dataset}/{protocol}/task_scores.csv",
-        "leaderboard": f"results/scores/{wildcards.dataset}/{protocol}/leaderboard.csv",
+        "task_scores": f"{scores}/task_scores.csv",
+        "leaderboard": f"{scores}/leaderboard.csv",
+        "task_weights": f"{scores}/task_weights.csv",
     }
-    for name in ("probe_depth", "embedding_size"):
+    for name in ("probe_depth", "embedding_size", "layers"):
         if name in ablations_run():
             inputs[name] = (
                 f"results/ablations/{wildcards.dataset}/{name}/task_scores.csv"
             )
     return inputs
+
+
+def table_decimals():
+    """Decimals of the tables whose numbers the claims quote (defaults filled in)."""
+    from eobench.tables.render import (
+        GENERIC_TABLE_SETTINGS,
+        LEADERBOARD_SETTINGS,
+        TASK_SCORE_SETTINGS,
+    )
+
+    tables = config["tables"]
+
+    def chosen(block, key, spec):
+        return (tables.get(block) or {}).get(key, spec[key][0])
+
+    return {
+        "task_scores": chosen("task_scores", "decimals", TASK_SCORE_SETTINGS),
+        "leaderboard": chosen("leaderboard", "decimals", LEADERBOARD_SETTINGS),
+        "weights": chosen("leaderboard", "weight_decimals", LEADERBOARD_SETTINGS),
+        "probe_depth": chosen("probe_depth", "decimals", GENERIC_TABLE_SETTINGS),
+        "converged_gap": chosen("converged_gap", "decimals", GENERIC_TABLE_SETTINGS),
+    }
 
 
 ABLATION_FIGURES = {

@@ -197,6 +197,11 @@ def _number(value: Any, decimals: int) -> str | None:
     return text[1:] if text.startswith("-") and float(text) == 0 else text
 
 
+def format_number(value: Any, decimals: int) -> str:
+    """``value`` as the tables print it: ``decimals`` digits, a dash if missing, no "-0.00"."""
+    return _number(value, decimals) or "–"
+
+
 def _provenance(provenance: dict[str, Any] | None) -> str:
     """One line of JSON; ``>`` is written ``\\u003e`` (still JSON) so no ``-->`` can end
     the Markdown comment early."""
