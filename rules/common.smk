@@ -1,4 +1,6 @@
 # Config loading and checking, wildcard constraints, and the functions that list targets.
+import hashlib
+import json
 import sys
 from pathlib import Path
 
@@ -24,6 +26,10 @@ except EobenchError as error:
 validate(config, schema="../config/schema/config.schema.yaml")
 
 DATASET = config["dataset"]
+#: Identifies the run's settings in the summary: the checked config, defaults filled in.
+CONFIG_HASH = hashlib.sha256(
+    json.dumps(config, sort_keys=True, default=str).encode()
+).hexdigest()[:12]
 SELECTED_ENCODERS = config["selected_encoders"] or list(config["encoders"])
 PROTOCOLS = config["probe"]["protocols"]
 GPUS = config["resources"]["gpu"]
@@ -176,6 +182,11 @@ def table_targets():
     return targets
 
 
+def summary_target():
+    """The one-page summary of the run, written last by rule run_summary."""
+    return ["results/summary.md"]
+
+
 def claims_inputs(wildcards):
     """The main protocol's scores and whichever ablations this config runs."""
     protocol = PROTOCOLS[0]
@@ -309,6 +320,7 @@ def ablation_summary_of_figure(wildcards):
 
 def report_outputs():
     """Print where the tables and figures of this run landed."""
-    produced = [t for t in table_targets() + figure_targets() if Path(t).exists()]
+    targets = summary_target() + table_targets() + figure_targets()
+    produced = [t for t in targets if Path(t).exists()]
     if produced:
         print("\neobench outputs:", *(f"  {p}" for p in produced), sep="\n")

@@ -40,3 +40,37 @@ rule table_leaderboard:
         settings=config["tables"]["leaderboard"],
     script:
         "../scripts/table_leaderboard.py"
+
+
+rule run_summary:
+    """One page at the end of all_tables: the leaderboard of each protocol, the claims
+    with their status, where every table and figure lives, the config hash and code."""
+    input:
+        leaderboards=expand(
+            "results/scores/{dataset}/{protocol}/leaderboard.csv",
+            dataset=DATASET,
+            protocol=PROTOCOLS,
+        ),
+        claims=f"results/tables/{DATASET}/claims.csv",
+        tables=table_targets(),
+    output:
+        "results/summary.md",
+    log:
+        "results/logs/run_summary.log",
+    conda:
+        "../envs/plots.yaml"
+    params:
+        protocols=PROTOCOLS,
+        run={
+            "dataset": DATASET,
+            "protocols": ", ".join(PROTOCOLS),
+            "K splits": config["probe"]["k_splits"],
+            "encoders": ", ".join(f"{e}/{a}" for e, a in methods()),
+            "config files": ", ".join(str(f) for f in workflow.configfiles),
+            "config hash": CONFIG_HASH,
+        },
+        tables=table_targets(),
+        figures=figure_targets(),
+        decimals=table_decimals()["leaderboard"],
+    script:
+        "../scripts/run_summary.py"
