@@ -1,6 +1,7 @@
 # Config loading and checking, wildcard constraints, and the functions that list targets.
 import hashlib
 import json
+import os
 import sys
 from pathlib import Path
 

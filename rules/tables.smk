@@ -66,7 +66,7 @@ rule run_summary:
             "protocols": ", ".join(PROTOCOLS),
             "K splits": config["probe"]["k_splits"],
             "encoders": ", ".join(f"{e}/{a}" for e, a in methods()),
-            "config files": ", ".join(str(f) for f in workflow.configfiles),
+            "config files": ", ".join(os.path.relpath(f) for f in workflow.configfiles),
             "config hash": CONFIG_HASH,
         },
         tables=table_targets(),

@@ -114,7 +114,7 @@ def test_an_mlp_gain_that_the_converged_probe_closes_is_optimisation():
         "pca: MLP +0.050, converged +0.060 (closed: optimisation, not non-linearity)"
         in (row["evidence"])
     )
-    assert "rcf: MLP +0.100, converged +0.020 (baselines" in row["evidence"]
+    assert "rcf: MLP +0.100, converged +0.020; baselines left out: random" in row["evidence"]
     assert row["covers"] == "pca, rcf"
     assert "random" not in row["covers"]
     rcf_only = mlp_gain_is_nonlinearity(summary[summary["encoder"] != "pca"], ["random"])

@@ -73,7 +73,7 @@ def covered(encoders: Sequence[str], baselines: Sequence[str]) -> list[str]:
 
 def _left_out(encoders: Sequence[str], baselines: Sequence[str]) -> str:
     left = [e for e in dict.fromkeys(encoders) if e in set(baselines)]
-    return f" (baselines left out: {', '.join(left)})" if left else ""
+    return f"; baselines left out: {', '.join(left)}" if left else ""
 
 
 # -- temporal aggregation (Table 4) ----------------------------------------------------
