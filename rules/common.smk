@@ -1,7 +1,6 @@
 # Config loading and checking, wildcard constraints, and the functions that list targets.
 import hashlib
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -27,9 +26,19 @@ except EobenchError as error:
 validate(config, schema="../config/schema/config.schema.yaml")
 
 DATASET = config["dataset"]
-#: Identifies the run's settings in the summary: the checked config, defaults filled in.
+#: Identifies the settings behind the numbers in the run summary: the checked config
+#: (defaults filled in) without its presentation blocks (figures, tables) and challenge
+#: mode, so that restyling a table or figure does not rerun the summary.
 CONFIG_HASH = hashlib.sha256(
-    json.dumps(config, sort_keys=True, default=str).encode()
+    json.dumps(
+        {
+            k: v
+            for k, v in config.items()
+            if k not in ("figures", "tables", "challenge")
+        },
+        sort_keys=True,
+        default=str,
+    ).encode()
 ).hexdigest()[:12]
 SELECTED_ENCODERS = config["selected_encoders"] or list(config["encoders"])
 PROTOCOLS = config["probe"]["protocols"]

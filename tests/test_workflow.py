@@ -120,7 +120,16 @@ def test_table_setting_reruns_that_table_alone(tiny_run, tmp_path):
     workdir, _ = tiny_run
     overlay = tmp_path / "table.yaml"
     overlay.write_text("tables:\n  task_scores:\n    decimals: 3\n")
-    assert planned_jobs(workdir, str(overlay)) == {"all": 1, "table_task_scores": 1}
+    # The claims compare scores as the task-score table prints them, and the summary
+    # prints the claims: both follow the table's decimals.
+    assert planned_jobs(workdir, str(overlay)) == {
+        "all": 1,
+        "table_task_scores": 1,
+        "table_claims": 1,
+        "run_summary": 1,
+    }
+    overlay.write_text("tables:\n  leaderboard_intervals:\n    label: tab:x\n")
+    assert planned_jobs(workdir, str(overlay)) == {"all": 1, "table_leaderboard_intervals": 1}
 
 
 @pytest.mark.slow
