@@ -182,12 +182,17 @@ def test_layers_shallow_for_regression_deep_for_semantic_tasks():
     summary = pd.DataFrame(rows)
     row = layers_by_task_kind(summary, baselines=[])
     assert row["status"] == PASS
-    assert (
-        "regression tasks best at layer 0 (0.550), semantic tasks at layer 3 (0.800)"
-        in (row["evidence"])
-    )
+    evidence = row["evidence"]
+    assert "regression tasks best at layer 0 (mean score 0.250-0.550 over layers)" in evidence
+    assert "semantic tasks at layer 3 (0.500-0.800)" in evidence
     reversed_ = summary.assign(layer=3 - summary["layer"])
     assert layers_by_task_kind(reversed_, baselines=[])["status"] == FAIL
+    # Regression best at layer 2 of 0-3 is past the middle (1.5): not shallow, even
+    # though the semantic tasks peak deeper still.
+    late = summary.sort_values(["task", "layer"]).reset_index(drop=True)
+    regression = late["task"].isin(["biomass_mean", "clouds_reg"])
+    late.loc[regression, "mean_score"] = [0.1, 0.2, 0.3, 0.25] * 2
+    assert layers_by_task_kind(late, baselines=[])["status"] == FAIL
 
 
 def test_random_tasks_down_weighted_uses_the_weights_without_baselines():
