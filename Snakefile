@@ -27,6 +27,7 @@ rule all:
     default_target: True
     input:
         table_targets(),
+        summary_target(),
         figure_targets(),
         challenge_targets(),
 
@@ -34,6 +35,7 @@ rule all:
 rule all_tables:
     input:
         table_targets(),
+        summary_target(),
 
 
 rule all_figures:

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from eobench.scoring import EPSILON, leaderboard, task_weights
+from eobench.scoring import EPSILON, leaderboard, method_label, task_weights
 
 
 def score_cube(split_scores: pd.DataFrame) -> tuple[np.ndarray, list[str], list[str]]:
@@ -56,12 +56,14 @@ def bootstrap_leaderboard(
     seed: int = 0,
     epsilon: float = EPSILON,
     level: float = 0.95,
+    tie_tolerance: float = 0.0,
 ) -> pd.DataFrame:
     """Percentile intervals of every method's mean Q and aggregated rank.
 
     ``resample="splits"`` draws the K splits with replacement (the same draw for every
     method and task, since the splits are shared); ``resample="tasks"`` draws tasks with
-    replacement and recomputes the task weights on the drawn set.
+    replacement and recomputes the task weights on the drawn set. Ranks follow
+    :func:`eobench.scoring.leaderboard` with ``tie_tolerance``.
     """
     if resample not in ("splits", "tasks"):
         raise ValueError(f"resample must be 'splits' or 'tasks', got {resample!r}")
@@ -76,14 +78,14 @@ def bootstrap_leaderboard(
         else:
             q = _q_of_cube(cube, epsilon)[:, rng.integers(0, n_tasks, n_tasks)]
         table = pd.DataFrame(q, index=methods, columns=[f"t{j}" for j in range(q.shape[1])])
-        board, _, _ = leaderboard(table)
+        board, _, _ = leaderboard(table, tie_tolerance)
         position = {name: i for i, name in enumerate(methods)}
         rows = board["method"].map(position).to_numpy()
         mean_q[b, rows] = board["mean_q"].to_numpy()
         ranks[b, rows] = board["aggregated_rank"].to_numpy()
     alpha = (1 - level) / 2
     q_point = _q_of_cube(cube, epsilon)
-    point, _, _ = leaderboard(pd.DataFrame(q_point, index=methods, columns=tasks))
+    point, _, _ = leaderboard(pd.DataFrame(q_point, index=methods, columns=tasks), tie_tolerance)
     point = point.set_index("method")
     out = pd.DataFrame(
         {
@@ -210,7 +212,18 @@ def leaderboard_with_intervals(
     from resampling the splits and from resampling the tasks (:func:`bootstrap_leaderboard`),
     and, given the ``companion`` leaderboard, each method's rank under the monotone
     companion score, so a reader sees where Q's ordering and the mean score's disagree.
+
+    A method of ``board`` whose embeddings duplicate another's (column ``same_as``) was
+    ranked once: it is named in its twin's row (``a/pre = a/post``), not a row of its own.
     """
+    same_as = {}
+    if "same_as" in board:
+        same_as = {
+            m: t
+            for m, t in zip(board["method"], board["same_as"], strict=True)
+            if isinstance(t, str) and t
+        }
+    board = board[~board["method"].isin(same_as)]
     table = board[["aggregated_rank", "method", "mean_q"]].copy()
     for resample, label in (("splits", "over splits"), ("tasks", "over tasks")):
         part = intervals[intervals["resample"] == resample].set_index("method")
@@ -225,4 +238,7 @@ def leaderboard_with_intervals(
     if companion is not None:
         by_method = companion.set_index("method")
         table["rank by lower bound"] = table["method"].map(by_method["aggregated_rank"])
-    return table.rename(columns={"aggregated_rank": "rank", "mean_q": "mean Q"})
+    table["method"] = [method_label(m, same_as) for m in table["method"]]
+    return table.rename(columns={"aggregated_rank": "rank", "mean_q": "mean Q"}).reset_index(
+        drop=True
+    )

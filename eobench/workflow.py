@@ -49,12 +49,19 @@ def run(main: Callable[[Any], None], smk: Any) -> None:
         sys.exit(1)
 
 
-def write_rule_table(smk: Any, frame, what: str, record: dict[str, Any] | None = None) -> None:
+def write_rule_table(
+    smk: Any,
+    frame,
+    what: str,
+    record: dict[str, Any] | None = None,
+    notes: list[str] | None = None,
+) -> None:
     """Render ``frame`` to a table rule's ``csv``/``md``/``tex`` outputs.
 
     The rule gives the jinja2 templates as inputs ``md_template`` and ``tex_template`` and
     its settings block as ``params.settings``; ``record`` is the provenance written with
-    the table (default: the settings). ``what`` names the settings block in errors.
+    the table (default: the settings), ``notes`` lines printed under it. ``what`` names
+    the settings block in errors.
     """
     from eobench.provenance import provenance
     from eobench.tables.render import render_table
@@ -70,4 +77,5 @@ def write_rule_table(smk: Any, frame, what: str, record: dict[str, Any] | None =
         settings,
         provenance(settings if record is None else record),
         what=what,
+        notes=notes,
     )

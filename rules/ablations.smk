@@ -13,7 +13,7 @@ rule summarise_ablation:
     conda:
         "../envs/data.yaml"
     params:
-        scoring=config["scoring"],
+        epsilon=config["scoring"]["epsilon"],
     script:
         "../scripts/summarise_ablation.py"
 
@@ -115,6 +115,7 @@ rule table_leaderboard_intervals:
     under the monotone companion score."""
     input:
         leaderboard="results/scores/{dataset}/{protocol}/leaderboard.csv",
+        leaderboard_json="results/scores/{dataset}/{protocol}/leaderboard.json",
         intervals="results/scores/{dataset}/{protocol}/intervals.csv",
         companion="results/scores/{dataset}/{protocol}/leaderboard_companion.csv",
         md_template="report/templates/table.md.j2",
@@ -148,8 +149,13 @@ rule table_claims:
     conda:
         "../envs/plots.yaml"
     params:
-        cnn_encoders=[e for e, spec in SIZE_ABLATION.items() if spec["recipe"] == "cnn"],
+        size_encoders={
+            e: {"recipe": spec["recipe"], "native_dim": spec["native_dim"]}
+            for e, spec in SIZE_ABLATION.items()
+        },
         baselines=config["statistics"]["baselines"],
+        decimals=table_decimals(),
+        tie_tolerance=config["scoring"]["tie_tolerance"],
         settings=config["tables"]["claims"],
     script:
         "../scripts/table_claims.py"

@@ -1,4 +1,6 @@
 # Config loading and checking, wildcard constraints, and the functions that list targets.
+import hashlib
+import json
 import sys
 from pathlib import Path
 
@@ -25,6 +27,20 @@ except EobenchError as error:
 validate(config, schema="../config/schema/config.schema.yaml")
 
 DATASET = config["dataset"]
+#: Identifies the settings behind the numbers in the run summary: the checked config
+#: (defaults filled in) without its presentation blocks (figures, tables) and challenge
+#: mode, so that restyling a table or figure does not rerun the summary.
+CONFIG_HASH = hashlib.sha256(
+    json.dumps(
+        {
+            k: v
+            for k, v in config.items()
+            if k not in ("figures", "tables", "challenge")
+        },
+        sort_keys=True,
+        default=str,
+    ).encode()
+).hexdigest()[:12]
 SELECTED_ENCODERS = config["selected_encoders"] or list(config["encoders"])
 PROTOCOLS = config["probe"]["protocols"]
 GPUS = config["resources"]["gpu"]
@@ -84,6 +100,22 @@ def probe_score_files(wildcards):
     return [
         probe_scores(wildcards.dataset, wildcards.protocol, MAIN_HEAD, e, a)
         for e, a in methods()
+    ]
+
+
+def task_references(wildcards):
+    """Every task's ceiling and chance level: a synthetic dataset's tasks.csv, else the
+    labels folder (chance levels computed from the labels, ceilings unknown)."""
+    stem = f"results/data/{wildcards.dataset}"
+    if config["datasets"][wildcards.dataset].get("source") == "synthetic":
+        return f"{stem}/tasks.csv"
+    return f"{stem}/labels"
+
+
+def embedding_table_files(wildcards):
+    """Embedding tables of every method of the main tables, in the order of methods()."""
+    return [
+        f"results/embeddings/{wildcards.dataset}/{e}/{a}.parquet" for e, a in methods()
     ]
 
 
@@ -173,19 +205,48 @@ def table_targets():
     return targets
 
 
+def summary_target():
+    """The one-page summary of the run, written last by rule run_summary."""
+    return ["results/summary.md"]
+
+
 def claims_inputs(wildcards):
     """The main protocol's scores and whichever ablations this config runs."""
     protocol = PROTOCOLS[0]
+    scores = f"results/scores/{wildcards.dataset}/{protocol}"
     inputs = {
-        "task_scores": f"results/scores/{wildcards.dataset}/{protocol}/task_scores.csv",
-        "leaderboard": f"results/scores/{wildcards.dataset}/{protocol}/leaderboard.csv",
+        "task_scores": f"{scores}/task_scores.csv",
+        "leaderboard": f"{scores}/leaderboard.csv",
+        "task_weights": f"{scores}/task_weights.csv",
     }
-    for name in ("probe_depth", "embedding_size"):
+    for name in ("probe_depth", "embedding_size", "layers"):
         if name in ablations_run():
             inputs[name] = (
                 f"results/ablations/{wildcards.dataset}/{name}/task_scores.csv"
             )
     return inputs
+
+
+def table_decimals():
+    """Decimals of the tables whose numbers the claims quote (defaults filled in)."""
+    from eobench.tables.render import (
+        GENERIC_TABLE_SETTINGS,
+        LEADERBOARD_SETTINGS,
+        TASK_SCORE_SETTINGS,
+    )
+
+    tables = config["tables"]
+
+    def chosen(block, key, spec):
+        return (tables.get(block) or {}).get(key, spec[key][0])
+
+    return {
+        "task_scores": chosen("task_scores", "decimals", TASK_SCORE_SETTINGS),
+        "leaderboard": chosen("leaderboard", "decimals", LEADERBOARD_SETTINGS),
+        "weights": chosen("leaderboard", "weight_decimals", LEADERBOARD_SETTINGS),
+        "probe_depth": chosen("probe_depth", "decimals", GENERIC_TABLE_SETTINGS),
+        "converged_gap": chosen("converged_gap", "decimals", GENERIC_TABLE_SETTINGS),
+    }
 
 
 ABLATION_FIGURES = {
@@ -305,6 +366,7 @@ def ablation_figure_context(wildcards):
 
 def report_outputs():
     """Print where the tables and figures of this run landed."""
-    produced = [t for t in table_targets() + figure_targets() if Path(t).exists()]
+    targets = summary_target() + table_targets() + figure_targets()
+    produced = [t for t in targets if Path(t).exists()]
     if produced:
         print("\neobench outputs:", *(f"  {p}" for p in produced), sep="\n")

@@ -1,9 +1,29 @@
 # Scoring: Q per task, task weights, ranks and the aggregated leaderboard.
 
 
+rule compare_embeddings:
+    """Methods whose embedding tables are the same up to float rounding (from the
+    fingerprints stored with the tables): reported once in the leaderboards and tables.
+    """
+    input:
+        embedding_table_files,
+    output:
+        "results/embeddings/{dataset}/identical.csv",
+    log:
+        "results/logs/compare_embeddings/{dataset}.log",
+    conda:
+        "../envs/data.yaml"
+    params:
+        methods=[f"{e}/{a}" for e, a in methods()],
+        tolerance=config["scoring"]["identical_tolerance"],
+    script:
+        "../scripts/compare_embeddings.py"
+
+
 rule score_methods:
     input:
-        probe_score_files,
+        scores=probe_score_files,
+        identical="results/embeddings/{dataset}/identical.csv",
     output:
         task_scores="results/scores/{dataset}/{protocol}/task_scores.csv",
         leaderboard="results/scores/{dataset}/{protocol}/leaderboard.csv",
@@ -13,8 +33,8 @@ rule score_methods:
     conda:
         "../envs/data.yaml"
     params:
-        methods=methods(),
-        scoring=config["scoring"],
+        epsilon=config["scoring"]["epsilon"],
+        tie_tolerance=config["scoring"]["tie_tolerance"],
     script:
         "../scripts/score_methods.py"
 
@@ -22,7 +42,8 @@ rule score_methods:
 rule leaderboard_statistics:
     """Intervals, paired tests, weight diagnostics and the monotone companion leaderboard."""
     input:
-        probe_score_files,
+        scores=probe_score_files,
+        identical="results/embeddings/{dataset}/identical.csv",
     output:
         intervals="results/scores/{dataset}/{protocol}/intervals.csv",
         paired_tests="results/scores/{dataset}/{protocol}/paired_tests.csv",
@@ -34,7 +55,8 @@ rule leaderboard_statistics:
         "../envs/data.yaml"
     params:
         statistics=config["statistics"],
-        scoring=config["scoring"],
+        epsilon=config["scoring"]["epsilon"],
+        tie_tolerance=config["scoring"]["tie_tolerance"],
         seed=config["seed"],
     script:
         "../scripts/leaderboard_statistics.py"

@@ -2,9 +2,11 @@
 
 
 rule table_task_scores:
-    """Per-task scores of every encoder x aggregation (the shape of the paper's Table 4)."""
+    """Per-task scores of every encoder x aggregation (the shape of the paper's Table 4),
+    with every task's ceiling and chance level."""
     input:
         task_scores="results/scores/{dataset}/{protocol}/task_scores.csv",
+        references=task_references,
         md_template="report/templates/task_scores.md.j2",
         tex_template="report/templates/task_scores.tex.j2",
     output:
@@ -38,3 +40,36 @@ rule table_leaderboard:
         settings=config["tables"]["leaderboard"],
     script:
         "../scripts/table_leaderboard.py"
+
+
+rule run_summary:
+    """One page at the end of all_tables: the leaderboard of each protocol, the claims
+    with their status, where every table and figure lives, the config hash and code.
+    Its inputs are what it prints, so restyling another table does not rerun it."""
+    input:
+        leaderboards=expand(
+            "results/scores/{dataset}/{protocol}/leaderboard.csv",
+            dataset=DATASET,
+            protocol=PROTOCOLS,
+        ),
+        claims=f"results/tables/{DATASET}/claims.csv",
+    output:
+        "results/summary.md",
+    log:
+        "results/logs/run_summary.log",
+    conda:
+        "../envs/plots.yaml"
+    params:
+        protocols=PROTOCOLS,
+        run={
+            "dataset": DATASET,
+            "protocols": ", ".join(PROTOCOLS),
+            "K splits": config["probe"]["k_splits"],
+            "encoders": ", ".join(f"{e}/{a}" for e, a in methods()),
+            "config hash (settings behind the numbers)": CONFIG_HASH,
+        },
+        tables=table_targets(),
+        figures=figure_targets(),
+        decimals=table_decimals()["leaderboard"],
+    script:
+        "../scripts/run_summary.py"

@@ -21,9 +21,16 @@ def main(smk):
     )
 
     settings = smk.params.statistics
-    split_scores = pd.concat([pd.read_parquet(path) for path in smk.input], ignore_index=True)
+    tolerance = smk.params.tie_tolerance
+    split_scores = pd.concat(
+        [pd.read_parquet(path) for path in smk.input.scores], ignore_index=True
+    )
     split_scores["method"] = split_scores["encoder"] + "/" + split_scores["aggregation"]
-    epsilon = smk.params.scoring["epsilon"]
+    # Methods whose embeddings duplicate another's are ranked once, as in the leaderboard.
+    identical = pd.read_csv(smk.input.identical)
+    duplicates = identical.loc[identical["same_as"].notna(), "method"].tolist()
+    split_scores = split_scores[~split_scores["method"].isin(duplicates)]
+    epsilon = smk.params.epsilon
     intervals = pd.concat(
         [
             bootstrap_leaderboard(
@@ -33,6 +40,7 @@ def main(smk):
                 seed=smk.params.seed,
                 epsilon=epsilon,
                 level=settings["level"],
+                tie_tolerance=tolerance,
             )
             for resample in ("splits", "tasks")
         ],
@@ -43,8 +51,8 @@ def main(smk):
     q_table = q_matrix(summarise_tasks(split_scores, epsilon))
     baselines = [m for m in q_table.index if m.split("/")[0] in settings["baselines"]]
     write_csv(smk.output.weights, weight_diagnostics(q_table, baselines))
-    companion, _, _ = leaderboard(companion_table(split_scores, settings["level"]))
-    by_q, _, _ = leaderboard(q_table)
+    companion, _, _ = leaderboard(companion_table(split_scores, settings["level"]), tolerance)
+    by_q, _, _ = leaderboard(q_table, tolerance)
     companion = companion.rename(columns={"mean_q": "mean_lower_bound"})
     companion.insert(
         4,

@@ -20,7 +20,7 @@ def main(smk):
         split_scores["encoder"] + "/" + split_scores["table"] + "/" + split_scores["head"]
     )
     split_scores = common_splits(split_scores, ["method"])
-    write_csv(smk.output[0], summarise_tasks(split_scores, epsilon=smk.params.scoring["epsilon"]))
+    write_csv(smk.output[0], summarise_tasks(split_scores, epsilon=smk.params.epsilon))
 
 
 run(main, snakemake)

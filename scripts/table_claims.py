@@ -11,7 +11,7 @@ from eobench.workflow import run
 def main(smk):
     import pandas as pd
 
-    from eobench.tables.claims import check_claims
+    from eobench.tables.claims import check_claims, claims_caption_note
     from eobench.workflow import write_rule_table
 
     def optional(name):
@@ -20,12 +20,17 @@ def main(smk):
     claims = check_claims(
         pd.read_csv(smk.input.task_scores),
         pd.read_csv(smk.input.leaderboard),
-        optional("probe_depth"),
-        optional("embedding_size"),
-        smk.params.cnn_encoders,
-        smk.params.baselines,
+        depth_summary=optional("probe_depth"),
+        size_summary=optional("embedding_size"),
+        layer_summary=optional("layers"),
+        task_weights=optional("task_weights"),
+        size_encoders=smk.params.size_encoders,
+        baselines=smk.params.baselines,
+        decimals=smk.params.decimals,
+        tie_tolerance=smk.params.tie_tolerance,
     )
-    write_rule_table(smk, claims, "tables.claims")
+    notes = [claims_caption_note(smk.params.baselines)]
+    write_rule_table(smk, claims, "tables.claims", notes=notes)
 
 
 run(main, snakemake)

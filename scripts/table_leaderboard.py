@@ -16,7 +16,8 @@ def main(smk):
     from eobench.provenance import provenance
     from eobench.tables.render import render_leaderboard
 
-    weights = pd.Series(json.loads(open(smk.input.leaderboard_json).read())["task_weights"])
+    record = json.loads(open(smk.input.leaderboard_json).read())
+    weights = pd.Series(record["task_weights"])
     render_leaderboard(
         pd.read_csv(smk.input.leaderboard),
         weights,
@@ -26,6 +27,7 @@ def main(smk):
         smk.input.tex_template,
         dict(smk.params.settings),
         provenance(dict(smk.params.settings)),
+        record.get("tie_tolerance"),
     )
 
 

@@ -12,6 +12,7 @@ def main(smk):
     import pandas as pd
 
     from eobench.provenance import provenance
+    from eobench.tables.references import read_task_references
     from eobench.tables.render import render_task_scores
 
     render_task_scores(
@@ -23,6 +24,7 @@ def main(smk):
         smk.input.tex_template,
         dict(smk.params.settings),
         provenance(dict(smk.params.settings)),
+        read_task_references(smk.input.references),
     )
 
 

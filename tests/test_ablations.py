@@ -18,7 +18,6 @@ from eobench.probes.linear import ProbeSettings, task_splits
 from eobench.probes.runtime import runtime_scaling
 from eobench.statistics import leaderboard_with_intervals
 from eobench.tables.ablations import converged_gap_table, probe_depth_table, size_curve
-from eobench.tables.claims import FAIL, NOT_RUN, PASS, check_claims
 from eobench.tables.render import render_table
 
 # -- reduction recipes ---------------------------------------------------------------
@@ -221,47 +220,6 @@ def test_converged_gap_by_hand():
     assert gap.loc[("weak", "a"), "paper_probe"] == pytest.approx(0.10)
     with pytest.raises(EobenchError, match="converged"):
         converged_gap_table(DEPTH[DEPTH["head"] != "converged"])
-
-
-def _claims(task_scores, leaderboard, depth=DEPTH, sizes=None, cnn=("rcf",)):
-    return check_claims(task_scores, leaderboard, depth, sizes, list(cnn)).set_index("source")
-
-
-def test_claims_pass_fail_and_not_run():
-    task_scores = pd.DataFrame(
-        {
-            "encoder": ["a", "a", "b", "b", "linear", "linear"],
-            "aggregation": ["pre", "post", "pre", "post", "pre", "post"],
-            "task": "clouds_reg",
-            "mean_score": [0.1, 0.3, 0.5, 0.4, 0.2, 0.2],
-        }
-    )
-    leaderboard = pd.DataFrame(
-        {"encoder": ["random", "a"], "method": ["random/post", "a/post"], "mean_q": [-0.5, 3]}
-    )
-    sizes = pd.DataFrame(
-        {
-            "encoder": "rcf",
-            "size": [16, 64, 256],
-            "task": "a",
-            "mean_score": [0.2, 0.5, 0.4],
-            "q": [1.0, 2.0, 3.0],
-        }
-    )
-    claims = _claims(task_scores, leaderboard, sizes=sizes)
-    assert claims.loc["Table 4", "status"] == FAIL  # encoder b: post 0.4 < pre 0.5
-    assert "b: 0.400 vs 0.500" in claims.loc["Table 4", "evidence"]
-    assert "identical for linear: left out" in claims.loc["Table 4", "evidence"]
-    passing = task_scores[task_scores["encoder"] != "b"]
-    assert _claims(passing, leaderboard).loc["Table 4", "status"] == PASS
-    assert claims.loc["Fig. 5b", "status"] == PASS  # strong +0.02 < 0.06, weak +0.15
-    assert claims.loc["Table 4, Fig. 3", "status"] == PASS
-    assert claims.loc["Fig. 5a", "status"] == PASS  # peak at 64 of 16-256
-    assert claims.loc["beyond the paper", "status"] == PASS
-    monotone = sizes.assign(mean_score=[0.2, 0.3, 0.4])
-    assert _claims(task_scores, leaderboard, sizes=monotone).loc["Fig. 5a", "status"] == FAIL
-    bare = _claims(task_scores.iloc[:0], leaderboard.iloc[1:], depth=None, cnn=())
-    assert (bare["status"] == NOT_RUN).all()
 
 
 def test_size_curve_sorts_sizes():

@@ -3,8 +3,17 @@
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import rankdata
 
-from eobench.scoring import leaderboard, q_matrix, quality_score, summarise_tasks, task_weights
+from eobench.scoring import (
+    leaderboard,
+    leaderboard_of_distinct,
+    q_matrix,
+    quality_score,
+    summarise_tasks,
+    task_weights,
+    tolerant_ranks,
+)
 
 
 def test_quality_score_hand_worked():
@@ -91,3 +100,63 @@ def test_summarise_tasks_and_pivot():
     )
     q = q_matrix(summary)
     assert list(q.index) == ["m1", "m2"] and list(q.columns) == ["a", "b"]
+
+
+def test_tolerant_ranks_at_zero_are_the_evaluators_min_ranks():
+    rng = np.random.default_rng(3)
+    q = rng.integers(0, 4, size=(9, 5)).astype(float)
+    assert (tolerant_ranks(q, 0.0) == rankdata(-q, axis=0, method="min")).all()
+
+
+def test_tolerant_ranks_hand_worked():
+    # 10 and 10 - 4e-7 tie (averaging pre/post); 9.99995 is 5e-5 below 10, within 1e-4 of
+    # both; 9.9 is 0.1 below all three: one plus three better values.
+    q = np.array([10.0, 10.0 - 4e-7, 9.99995, 9.9])
+    assert tolerant_ranks(q, 1e-4).tolist() == [1, 1, 1, 4]
+    assert tolerant_ranks(q, 0.0).tolist() == [1, 2, 3, 4]
+    # Not transitive: 1.2 t below the best is worse than it, yet ties with 0.6 t below.
+    assert tolerant_ranks(np.array([10.0, 9.4, 8.8]), 1.0).tolist() == [1, 1, 2]
+
+
+def test_leaderboard_ties_within_tolerance_share_the_better_rank():
+    # a and b differ by float rounding on t1 and t2; c is genuinely worse on t1, best on t2.
+    q = pd.DataFrame(
+        {"t1": [5.0, 5.0 - 4e-7, 1.0], "t2": [2.0, 2.0 + 3e-7, 4.0]}, index=["a", "b", "c"]
+    )
+    exact, _, _ = leaderboard(q)
+    # Exact: t1 ranks a=1, b=2, c=3; t2: c=1, b=2, a=3. Std of Q (ddof=1): t1 2.309,
+    # t2 1.155 (rounding noise aside), so w1 = 2/3: a = 2/3 + 1 = 1.667, b = 2.
+    w1 = q["t1"].std(ddof=1) / (q["t1"].std(ddof=1) + q["t2"].std(ddof=1))
+    assert w1 == pytest.approx(2 / 3, abs=1e-6)
+    got = exact.set_index("method")["weighted_score"]
+    assert got["a"] == pytest.approx(w1 * 1 + (1 - w1) * 3)
+    assert got["b"] == pytest.approx(w1 * 2 + (1 - w1) * 2)
+    assert (
+        exact.set_index("method").loc["a", "aggregated_rank"]
+        != exact.set_index("method").loc["b", "aggregated_rank"]
+    )
+    tolerant, _, _ = leaderboard(q, tie_tolerance=1e-4)
+    # Tolerant: t1 a=1, b=1, c=3; t2 c=1, a=2, b=2: a and b have the same weighted score.
+    got = tolerant.set_index("method")
+    assert got.loc["a", "weighted_score"] == pytest.approx(w1 * 1 + (1 - w1) * 2)
+    assert got.loc["a", "weighted_score"] == got.loc["b", "weighted_score"]
+    assert got.loc["a", "aggregated_rank"] == got.loc["b", "aggregated_rank"]
+    assert got.loc["c", "weighted_score"] == pytest.approx(w1 * 3 + (1 - w1) * 1)
+
+
+def test_leaderboard_of_distinct_ranks_a_duplicate_once_and_lists_it_with_its_twin():
+    q = pd.DataFrame(
+        {"t1": [3.0, 3.0 + 1e-7, 1.0, 2.0], "t2": [1.0, 1.0, 3.0, 2.0]},
+        index=["avg/pre", "avg/post", "rcf/pre", "rcf/post"],
+    )
+    board, weights, _ = leaderboard_of_distinct(q, {"avg/post": "avg/pre", "rcf/pre": None})
+    expected, expected_weights, _ = leaderboard(q.drop(index="avg/post"))
+    pd.testing.assert_series_equal(weights, expected_weights)
+    ranked = board[board["same_as"].isna()].reset_index(drop=True)
+    pd.testing.assert_frame_equal(ranked.drop(columns="same_as"), expected, check_dtype=False)
+    twin = board.set_index("method").loc["avg/post"]
+    position = board["method"].tolist()
+    assert position.index("avg/post") == position.index("avg/pre") + 1
+    assert twin["same_as"] == "avg/pre"
+    assert twin["aggregated_rank"] == board.set_index("method").loc["avg/pre", "aggregated_rank"]
+    assert twin["t1"] == 3.0 + 1e-7 and twin["mean_q"] == pytest.approx(2.0 + 5e-8)

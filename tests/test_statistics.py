@@ -5,11 +5,12 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from eobench.scoring import quality_score
+from eobench.scoring import leaderboard, quality_score
 from eobench.statistics import (
     bootstrap_leaderboard,
     companion_table,
     holm,
+    leaderboard_with_intervals,
     lower_confidence_bound,
     paired_tests,
     score_cube,
@@ -104,3 +105,47 @@ def test_companion_table_shape_and_order():
     companion = companion_table(table)
     assert list(companion.index) == ["b", "a"] and list(companion.columns) == ["x", "y"]
     assert companion.loc["b", "x"] > companion.loc["a", "x"]
+
+
+def test_rank_by_lower_bound_shares_a_rank_within_the_tolerance():
+    # b is a with float-rounding noise; c is clearly worse on both tasks.
+    scores = split_table({"a": {"t1": 0.6, "t2": 0.3}, "c": {"t1": 0.2, "t2": 0.1}}, k=10)
+    twin = scores[scores["method"] == "a"].assign(method="b")
+    twin["score"] += 1e-9 * np.arange(len(twin))
+    scores = pd.concat([scores, twin], ignore_index=True)
+    table = companion_table(scores)
+    exact, _, _ = leaderboard(table)
+    tolerant, _, _ = leaderboard(table, tie_tolerance=1e-4)
+    exact_ranks = exact.set_index("method")["aggregated_rank"]
+    assert exact_ranks["a"] != exact_ranks["b"]  # the noise orders them
+    ranks = tolerant.set_index("method")["aggregated_rank"]
+    assert ranks["a"] == ranks["b"] == 1 and ranks["c"] == 3
+    # The bootstrap draws see the same tie: equal rank intervals for a and b.
+    intervals = bootstrap_leaderboard(scores, n_boot=50, tie_tolerance=1e-4).set_index("method")
+    assert intervals.loc["a", "rank_low"] == intervals.loc["b", "rank_low"] == 1
+    assert intervals.loc["a", "rank_high"] == intervals.loc["b", "rank_high"] == 1
+
+
+def test_intervals_table_names_a_duplicate_in_its_twins_row():
+    board = pd.DataFrame(
+        {
+            "method": ["a/pre", "a/post", "b/pre"],
+            "same_as": [None, "a/pre", None],
+            "mean_q": [2.0, 2.0, 1.0],
+            "aggregated_rank": [1, 1, 2],
+        }
+    )
+    intervals = pd.DataFrame(
+        {
+            "method": ["a/pre", "b/pre"] * 2,
+            "resample": ["splits", "splits", "tasks", "tasks"],
+            "mean_q_low": [1.5, 0.5, 1.0, 0.0],
+            "mean_q_high": [2.5, 1.5, 3.0, 2.0],
+            "rank_low": [1.0, 1.0, 1.0, 2.0],
+            "rank_high": [2.0, 2.0, 1.0, 2.0],
+        }
+    )
+    companion = pd.DataFrame({"method": ["b/pre", "a/pre"], "aggregated_rank": [1, 2]})
+    table = leaderboard_with_intervals(board, intervals, companion)
+    assert table["method"].tolist() == ["a/pre = a/post", "b/pre"]
+    assert table["rank by lower bound"].tolist() == [2, 1]

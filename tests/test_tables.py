@@ -11,6 +11,7 @@ import pytest
 from scipy.stats import rankdata
 
 from eobench.errors import EobenchError
+from eobench.tables.references import read_task_references
 from eobench.tables.render import (
     latex_escape,
     markdown_escape,
@@ -145,7 +146,7 @@ def test_cells_that_print_equal_to_the_maximum_are_all_bold(task_scores, tmp_pat
 
 def test_csv_round_trips_the_numbers(task_scores, tmp_path, templates):
     wide = pd.read_csv(render(task_scores, tmp_path, templates)["csv"])
-    expected = ["method", "encoder", "aggregation"] + [
+    expected = ["row", "method", "encoder", "aggregation", "same_as"] + [
         f"{task}_{stat}" for task in TASKS for stat in ("mean", "std")
     ]
     assert list(wide.columns) == expected
@@ -206,6 +207,7 @@ def check_latex_structure(tex: str, n_columns: int) -> None:
     known = {
         "begin", "end", "centering", "caption", "label", "resizebox", "linewidth",
         "toprule", "midrule", "bottomrule", "rotatebox", "emph", "boldmath", "pm",
+        "par", "footnotesize", "varepsilon",
         "_", "&", "%", "#", "{", "}", "$", "textbackslash", "textless", "textgreater",
         "times", "leq", "geq", "textasciitilde", "textasciicircum",
     }  # fmt: skip
@@ -325,7 +327,14 @@ def test_leaderboard_has_every_method_in_order_and_a_weights_row(task_scores, tm
         PROVENANCE,
     )
     header, _, *body = markdown_rows(md.read_text())
-    assert header == ["rank", "method", "mean Q", "weighted score", *TASKS]
+    # The header says what the columns are: Q per task, and which way the score points.
+    assert header == [
+        "rank",
+        "method",
+        "mean Q",
+        "weighted score (lower is better)",
+        *(f"Q {task}" for task in TASKS),
+    ]
     *rows, weight_row = body
     assert [row[1] for row in rows] == list(board["method"])
     for row, expected in zip(rows, board.itertuples(index=False), strict=True):
@@ -342,7 +351,8 @@ def test_leaderboard_has_every_method_in_order_and_a_weights_row(task_scores, tm
 
     text = tex.read_text()
     check_latex_structure(text, 4 + len(TASKS))
-    assert r"\rotatebox{60}{random\_cls}" in text
+    assert r"\rotatebox{60}{$Q$ random\_cls}" in text
+    assert "not R$^2$ or F1" in text and "lower is better" in text
     assert provenance_comment(text, r"% eobench provenance: (.*)\n$") == PROVENANCE
 
 
@@ -357,3 +367,141 @@ def test_leaderboard_missing_task_column_names_it(task_scores, tmp_path, templat
             templates / "leaderboard.md.j2",
             templates / "leaderboard.tex.j2",
         )
+
+
+def references_of(task_scores, ceiling=0.95):
+    """Ceiling and chance per task as tasks.csv writes them (F1 chance of a 1:1 task)."""
+    kinds = task_scores.drop_duplicates("task").set_index("task")["task_type"]
+    return pd.DataFrame(
+        {
+            "task": kinds.index,
+            "ceiling": [np.nan if t.startswith("random") else ceiling for t in kinds.index],
+            "chance": [2 / 3 if kind == "cls" else 0.0 for kind in kinds],
+        }
+    )
+
+
+def render_with_references(task_scores, tmp_path, templates, references, settings=None):
+    out = {ext: tmp_path / f"task_scores.{ext}" for ext in ("csv", "md", "tex")}
+    render_task_scores(
+        task_scores,
+        out["csv"],
+        out["md"],
+        out["tex"],
+        templates / "task_scores.md.j2",
+        templates / "task_scores.tex.j2",
+        settings,
+        PROVENANCE,
+        references,
+    )
+    return out
+
+
+def test_ceiling_and_chance_rows_follow_the_methods(task_scores, tmp_path, templates):
+    out = render_with_references(task_scores, tmp_path, templates, references_of(task_scores))
+    text = out["md"].read_text()
+    *methods, ceiling, chance = markdown_rows(text)[2:]
+    assert len(methods) == 10
+
+    def column(task):
+        return 2 + list(TASKS).index(task)
+
+    assert ceiling[0] == "*ceiling*" and ceiling[column("biomass_mean")] == "*0.95*"
+    assert ceiling[column("random_reg")] == "*–*"  # unknown ceiling: a dash
+    assert chance[0] == "*chance*"
+    assert chance[column("crops")] == "*0.67*" and chance[column("nodata")] == "*0.00*"
+    wide = pd.read_csv(out["csv"]).set_index("row")
+    assert wide.loc["chance", "crops_mean"] == pytest.approx(2 / 3)
+    assert np.isnan(wide.loc["ceiling", "random_reg_mean"])
+    tex = out["tex"].read_text()
+    check_latex_structure(tex, 2 + len(TASKS))
+    assert re.search(r"^\\emph\{chance\} & ( & \$\d\.\d\d\$){11} \\\\$", tex, re.M)
+
+
+def test_a_best_score_at_chance_is_never_bold(task_scores, tmp_path, templates):
+    scores = task_scores.copy()
+    crops = scores["task"] == "crops"
+    # Every method at most chance + 0.02 on crops (F1 chance 0.667), the best 0.68.
+    scores.loc[crops, "mean_score"] = np.linspace(0.40, 0.68, crops.sum())
+    # random_cls: one method clearly above chance is bold.
+    random_cls = scores["task"] == "random_cls"
+    scores.loc[random_cls & (scores["method"] == "oracle/post"), "mean_score"] = 0.75
+    out = render_with_references(scores, tmp_path, templates, references_of(scores))
+    text = out["md"].read_text()
+    body = markdown_rows(text)[2:12]
+    crops_cells = [row[2 + list(TASKS).index("crops")] for row in body]
+    assert not any(cell.startswith("**") for cell in crops_cells)
+    assert "0.68" in crops_cells[-1]
+    random_cells = [row[2 + list(TASKS).index("random_cls")] for row in body]
+    assert [cell.startswith("**") for cell in random_cells].count(True) == 1
+    assert random_cells[-1].startswith("**0.75")
+    # random_reg: the fixture's best R² is within 0.02 of 0, so nothing is bold there.
+    assert "Nothing bold for crops, random_reg:" in text
+    assert "at most the chance level + 0.02" in text
+    # A larger tolerance takes random_cls's 0.75 out too.
+    text = render_with_references(
+        scores, tmp_path, templates, references_of(scores), {"chance_tolerance": 0.1}
+    )["md"].read_text()
+    assert "Nothing bold for crops, random_reg, random_cls:" in text
+    assert "**" not in "".join(markdown_rows(text)[2:12][-1][2 + list(TASKS).index("random_cls")])
+
+
+def test_without_references_the_best_is_bold_as_before(task_scores, tmp_path, templates):
+    text = render(task_scores, tmp_path, templates)["md"].read_text()
+    assert "*chance*" not in text and "Nothing bold" not in text
+
+
+def test_methods_with_the_same_embeddings_print_once(task_scores, tmp_path, templates):
+    twins = task_scores.copy()
+    twins["same_as"] = np.where(twins["method"] == "averaging/post", "averaging/pre", None)
+    out = render_with_references(twins, tmp_path, templates, references_of(twins))
+    text = out["md"].read_text()
+    body = markdown_rows(text)[2:-2]
+    assert len(body) == 9
+    assert body[0][:2] == ["averaging", "pre = post"]
+    assert "averaging/post has the same embeddings as averaging/pre" in text
+    wide = pd.read_csv(out["csv"])
+    assert wide.set_index("method").loc["averaging/post", "same_as"] == "averaging/pre"
+
+
+def test_leaderboard_lists_identical_methods_once_with_a_note(task_scores, tmp_path, templates):
+    board, weights = neuco_leaderboard(task_scores)
+    board.insert(1, "same_as", np.where(board["method"] == "pca/pre", "pca/post", None))
+    md, tex = tmp_path / "leaderboard.md", tmp_path / "leaderboard.tex"
+    render_leaderboard(
+        board,
+        weights,
+        md,
+        tex,
+        templates / "leaderboard.md.j2",
+        templates / "leaderboard.tex.j2",
+        tie_tolerance=1e-4,
+    )
+    text = md.read_text()
+    *rows, _ = markdown_rows(text)[2:]
+    methods = [row[1] for row in rows]
+    assert len(rows) == 9 and "pca/post = pca/pre" in methods and "pca/pre" not in methods
+    assert (
+        "pca/pre has the same embeddings as pca/post (up to float rounding): ranked once." in text
+    )
+    assert "within 0.0001 of a better one share its rank" in text
+    check_latex_structure(tex.read_text(), 4 + len(TASKS))
+
+
+def test_chance_levels_from_labels_and_a_tasks_csv_without_ceilings(tmp_path):
+    labels = tmp_path / "labels"
+    labels.mkdir()
+    pd.DataFrame({"id": list("abcde"), "label": [1, 0, 0, 0, np.nan]}).to_csv(
+        labels / "crops__cls.csv", index=False
+    )
+    pd.DataFrame({"id": list("ab"), "label": [3.2, 1.0]}).to_csv(
+        labels / "biomass__regr.csv", index=False
+    )
+    found = read_task_references(labels).set_index("task")
+    # Positive rate 1/4 of the 4 labelled samples: F1 of all-positive = 2 p / (1 + p) = 0.4.
+    assert found.loc["crops", "chance"] == pytest.approx(0.4)
+    assert found.loc["biomass", "chance"] == 0.0
+    assert found["ceiling"].isna().all()
+    tasks_csv = tmp_path / "tasks.csv"
+    pd.DataFrame({"task": ["crops"], "chance": [0.4]}).to_csv(tasks_csv, index=False)
+    assert np.isnan(read_task_references(tasks_csv).loc[0, "ceiling"])

@@ -6,7 +6,7 @@ every text cell goes through the ``latex`` escape filter (task names carry under
 Markdown templates use jinja2's defaults and the ``md`` filter (escapes ``|``).
 
 Captions are plain text in both formats: LaTeX's special characters are escaped and a few
-Unicode symbols (± ² × ≤ ≥ and dashes) become their LaTeX commands. The LaTeX tables need
+Unicode symbols (± ² × ≤ ≥ ε and dashes) become their LaTeX commands. The LaTeX tables need
 ``\\usepackage{booktabs,graphicx}``.
 """
 
@@ -25,6 +25,7 @@ import pandas as pd
 
 from eobench.errors import EobenchError
 from eobench.io import write_csv, write_text
+from eobench.scoring import method_label
 
 
 class SettingsError(EobenchError, ValueError):
@@ -37,10 +38,12 @@ class SettingsError(EobenchError, ValueError):
 # Each settings block: key -> (default, kind); the kinds are checked by checked_settings.
 TASK_SCORE_SETTINGS = {
     "decimals": (2, "count"),
+    "chance_tolerance": (0.02, "non_negative"),
     "caption": (
         "Per-task score (mean ± standard deviation over the K splits; R² for regression, "
-        "F1 for classification) of every encoder and temporal aggregation; the best score "
-        "of each task in bold.",
+        "F1 for classification) of every encoder and temporal aggregation, with each "
+        "task's ceiling and chance level; the best score of each task in bold unless it "
+        "is at chance.",
         "text",
     ),
     "label": ("tab:task-scores", "label"),
@@ -49,8 +52,9 @@ LEADERBOARD_SETTINGS = {
     "decimals": (2, "count"),
     "weight_decimals": (3, "count"),
     "caption": (
-        "Leaderboard, best first: aggregated rank, mean quality score Q over tasks, weighted "
-        "rank score and Q per task; the last row holds the task weights.",
+        "Leaderboard, best first: aggregated rank, mean quality score Q over tasks, "
+        "weighted rank score (lower is better) and the quality score Q of each task; the "
+        "last row holds the task weights.",
         "text",
     ),
     "label": ("tab:leaderboard", "label"),
@@ -59,6 +63,7 @@ LEADERBOARD_SETTINGS = {
 _KINDS = {
     "number": ("a number", lambda v: _is_number(v)),
     "positive": ("a positive number", lambda v: _is_number(v) and v > 0),
+    "non_negative": ("a non-negative number", lambda v: _is_number(v) and v >= 0),
     "positive_int": ("a positive integer", lambda v: _is_int(v) and v > 0),
     "count": ("a non-negative integer", lambda v: _is_int(v) and v >= 0),
     "bool": ("true or false", lambda v: isinstance(v, bool)),
@@ -124,6 +129,7 @@ _LATEX_SPECIAL = {
     "×": r"$\times$",
     "≤": r"$\leq$",
     "≥": r"$\geq$",
+    "ε": r"$\varepsilon$",
     "−": r"$-$",
     "–": "--",
     "—": "---",
@@ -191,6 +197,11 @@ def _number(value: Any, decimals: int) -> str | None:
     return text[1:] if text.startswith("-") and float(text) == 0 else text
 
 
+def format_number(value: Any, decimals: int) -> str:
+    """``value`` as the tables print it: ``decimals`` digits, a dash if missing, no "-0.00"."""
+    return _number(value, decimals) or "–"
+
+
 def _provenance(provenance: dict[str, Any] | None) -> str:
     """One line of JSON; ``>`` is written ``\\u003e`` (still JSON) so no ``-->`` can end
     the Markdown comment early."""
@@ -213,28 +224,38 @@ def render_task_scores(
     tex_template,
     settings: Mapping[str, Any] | None = None,
     provenance: dict[str, Any] | None = None,
+    references: pd.DataFrame | None = None,
 ) -> None:
-    """Table 4 of the paper: methods x tasks, cells "mean ± std", best per task in bold.
+    """Table 4 of the paper: methods x tasks, cells "mean ± std", best per task in bold,
+    and every task's ceiling and chance level as reference rows.
 
     Parameters
     ----------
     task_scores : DataFrame
         One row per (method, task) with ``method, encoder, aggregation, task, metric,
-        mean_score, std_score``. Methods and tasks keep their order of appearance.
+        mean_score, std_score`` and optionally ``same_as`` (the method whose embeddings
+        a method's are the same as). Methods and tasks keep their order of appearance.
     out_csv, out_md, out_tex : path
-        The wide numeric table (``method, encoder, aggregation`` then ``<task>_mean``,
-        ``<task>_std``), and the rendered Markdown and LaTeX tables.
+        The wide numeric table (``row`` (``method``, ``ceiling`` or ``chance``),
+        ``method, encoder, aggregation, same_as`` then ``<task>_mean``, ``<task>_std``;
+        every method, duplicates included), and the rendered Markdown and LaTeX tables.
     md_template, tex_template : path
         jinja2 templates (the LaTeX one with ``((* *))``, ``((( )))``, ``((= =))``).
     settings : dict
-        ``decimals``, ``caption``, ``label`` (see ``TASK_SCORE_SETTINGS``).
+        ``decimals``, ``chance_tolerance``, ``caption``, ``label``
+        (see ``TASK_SCORE_SETTINGS``).
     provenance : dict
         Written as a comment at the end of the Markdown and LaTeX tables.
+    references : DataFrame, optional
+        ``task, ceiling, chance`` (:mod:`eobench.tables.references`); NaN where unknown.
 
     Notes
     -----
     The best cell of a task is the largest mean *as printed*, so cells that print equal
-    are all bold. A missing std prints the mean alone; a missing mean prints a dash.
+    are all bold, unless it is at most the task's chance level plus ``chance_tolerance``:
+    then nothing is bold for that task and a note says so. A method whose embeddings are
+    the same as an earlier one's is printed once, in its twin's row, with a note. A
+    missing std prints the mean alone; a missing mean prints a dash.
     """
     settings = checked_settings(settings, TASK_SCORE_SETTINGS, "tables.task_scores")
     required = ["method", "encoder", "aggregation", "task", "metric", "mean_score", "std_score"]
@@ -243,26 +264,29 @@ def render_task_scores(
         raise EobenchError("task scores: duplicate (method, task) rows")
     decimals = settings["decimals"]
     tasks = list(dict.fromkeys(task_scores["task"]))
-    methods = task_scores.drop_duplicates("method")[["method", "encoder", "aggregation"]]
+    methods = task_scores.drop_duplicates("method").set_index("method")
+    same_as = _same_as(methods)
     metric_of = dict(zip(task_scores["task"], task_scores["metric"], strict=False))
     mean = task_scores.pivot(index="method", columns="task", values="mean_score")
     std = task_scores.pivot(index="method", columns="task", values="std_score")
+    levels = _reference_levels(references, tasks)
+    write_csv(out_csv, _wide_task_scores(methods, same_as, mean, std, levels, tasks))
 
-    wide = methods.reset_index(drop=True)
-    for task in tasks:
-        wide[f"{task}_mean"] = wide["method"].map(mean[task]).astype(float)
-        wide[f"{task}_std"] = wide["method"].map(std[task]).astype(float)
-    write_csv(out_csv, wide)
-
+    shown_methods = [m for m in methods.index if m not in same_as]
     printed = {
-        task: {m: _number(mean.loc[m, task], decimals) for m in methods["method"]} for task in tasks
+        task: {m: _number(mean.loc[m, task], decimals) for m in shown_methods} for task in tasks
     }
-    best = {}
+    tolerance = settings["chance_tolerance"]
+    best, at_chance = {}, []
     for task in tasks:
         values = [float(v) for v in printed[task].values() if v is not None]
         best[task] = max(values) if values else None
+        chance = levels.loc[task, "chance"]
+        if best[task] is not None and not math.isnan(chance) and best[task] <= chance + tolerance:
+            best[task] = None
+            at_chance.append(task)
     rows = []
-    for method, encoder, aggregation in methods.itertuples(index=False):
+    for method in shown_methods:
         cells = []
         for task in tasks:
             shown = printed[task][method]
@@ -273,18 +297,124 @@ def render_task_scores(
                     "best": shown is not None and float(shown) == best[task],
                 }
             )
+        twins = [m for m, twin in same_as.items() if twin == method]
         rows.append(
-            {"method": method, "encoder": encoder, "aggregation": aggregation, "cells": cells}
+            {
+                "method": method,
+                "encoder": methods.loc[method, "encoder"],
+                "aggregation": _aggregation_label(methods, method, twins),
+                "cells": cells,
+            }
         )
+    references_rows = [
+        {
+            "name": name,
+            "cells": [_number(levels.loc[task, name], decimals) for task in tasks],
+        }
+        for name in ("ceiling", "chance")
+        if levels[name].notna().any()
+    ]
+    notes = _task_score_notes(tolerance, at_chance, same_as, references_rows)
     context = {
         "tasks": [{"name": t, "metric": _metric_names(metric_of[t])} for t in tasks],
         "rows": rows,
+        "references": references_rows,
+        "notes": notes,
         "caption": settings["caption"],
         "label": settings["label"],
         "provenance": _provenance(provenance),
     }
     write_text(out_md, _render(md_template, False, context))
     write_text(out_tex, _render(tex_template, True, context))
+
+
+def _same_as(methods: pd.DataFrame) -> dict[str, str]:
+    """Method -> the earlier method whose embeddings it shares (only methods that do)."""
+    if "same_as" not in methods:
+        return {}
+    twins = methods["same_as"]
+    return {
+        method: twin
+        for method, twin in twins.items()
+        if isinstance(twin, str) and twin and twin in methods.index
+    }
+
+
+def _aggregation_label(methods: pd.DataFrame, method: str, twins: list[str]) -> str:
+    """``pre``; ``pre = post`` when the same encoder's post table is identical."""
+    label = str(methods.loc[method, "aggregation"])
+    encoder = methods.loc[method, "encoder"]
+    for twin in twins:
+        if methods.loc[twin, "encoder"] == encoder:
+            label += f" = {methods.loc[twin, 'aggregation']}"
+        else:
+            label += f" (= {twin})"
+    return label
+
+
+def _reference_levels(references: pd.DataFrame | None, tasks: list[str]) -> pd.DataFrame:
+    """``ceiling`` and ``chance`` per task (rows in ``tasks`` order, NaN where unknown)."""
+    levels = pd.DataFrame(index=pd.Index(tasks, name="task"), columns=["ceiling", "chance"])
+    if references is not None and len(references):
+        _check_columns(references, ["task", "ceiling", "chance"], "task references")
+        known = references.set_index("task")[["ceiling", "chance"]]
+        levels.update(known.reindex(tasks))
+    return levels.astype(float)
+
+
+def _wide_task_scores(methods, same_as, mean, std, levels, tasks) -> pd.DataFrame:
+    """The numeric table: one row per method (duplicates included), then the references."""
+    wide = pd.DataFrame(
+        {
+            "row": "method",
+            "method": methods.index,
+            "encoder": methods["encoder"].to_numpy(),
+            "aggregation": methods["aggregation"].to_numpy(),
+            "same_as": [same_as.get(m) for m in methods.index],
+        }
+    )
+    for task in tasks:
+        wide[f"{task}_mean"] = wide["method"].map(mean[task]).astype(float)
+        wide[f"{task}_std"] = wide["method"].map(std[task]).astype(float)
+    extra = [
+        {"row": name, **{f"{t}_mean": levels.loc[t, name] for t in tasks}}
+        for name in ("ceiling", "chance")
+        if levels[name].notna().any()
+    ]
+    if not extra:
+        return wide
+    return pd.concat([wide, pd.DataFrame(extra)], ignore_index=True)[wide.columns]
+
+
+def _task_score_notes(
+    tolerance: float, at_chance: list[str], same_as: dict[str, str], references: list
+) -> list[str]:
+    """The notes under the task-score table: what bold means, what was left out."""
+    notes = [
+        "Bold: the best score of a task as printed, unless it is at most the chance level "
+        f"+ {tolerance:g}."
+    ]
+    if at_chance:
+        notes.append(
+            f"Nothing bold for {', '.join(at_chance)}: the best score is within "
+            f"{tolerance:g} of chance."
+        )
+    names = {r["name"] for r in references}
+    if "ceiling" in names:
+        notes.append(
+            "ceiling: the best score the data allow (the generator's noise-free signal; "
+            "a dash where unknown)."
+        )
+    if "chance" in names:
+        notes.append(
+            "chance: the best constant prediction, R² 0 and the F1 of predicting every "
+            "sample positive."
+        )
+    for method, twin in same_as.items():
+        notes.append(
+            f"{method} has the same embeddings as {twin} (up to float rounding): one row shown."
+        )
+    return notes
 
 
 def render_leaderboard(
@@ -296,17 +426,22 @@ def render_leaderboard(
     tex_template,
     settings: Mapping[str, Any] | None = None,
     provenance: dict[str, Any] | None = None,
+    tie_tolerance: float | None = None,
 ) -> None:
     """The leaderboard (rows in the given order, best first) and a final row of task weights.
 
     Parameters
     ----------
     leaderboard : DataFrame
-        ``method, mean_q, weighted_score, aggregated_rank`` and one Q column per task.
+        ``method, mean_q, weighted_score, aggregated_rank`` and one Q column per task;
+        optionally ``same_as``: a method whose embeddings duplicate another's is not a
+        row of its own but named in its twin's row and in a note.
     weights : Series or mapping
         Task -> weight; its order is the order of the task columns.
     settings : dict
         ``decimals``, ``weight_decimals``, ``caption``, ``label`` (``LEADERBOARD_SETTINGS``).
+    tie_tolerance : float, optional
+        The tolerance within which Q values shared a rank, stated in a note.
     """
     settings = checked_settings(settings, LEADERBOARD_SETTINGS, "tables.leaderboard")
     weights = pd.Series(weights, dtype=float)
@@ -316,21 +451,38 @@ def render_leaderboard(
         ["method", "mean_q", "weighted_score", "aggregated_rank", *tasks],
         "leaderboard",
     )
+    same_as = _same_as(leaderboard.set_index("method"))
     decimals = settings["decimals"]
     rows = [
         {
             "rank": int(row["aggregated_rank"]),
-            "method": row["method"],
+            "method": method_label(row["method"], same_as),
             "mean_q": _number(row["mean_q"], decimals),
             "weighted_score": _number(row["weighted_score"], decimals),
             "q": [_number(row[task], decimals) for task in tasks],
         }
         for _, row in leaderboard.iterrows()
+        if row["method"] not in same_as
+    ]
+    notes = [
+        "Task columns hold the quality score Q of each task (100 ε mean / (std + ε) of its "
+        "K split scores), not R² or F1. Weighted score: the sum over tasks of task weight "
+        "× rank; lower is better, and the aggregated rank orders it."
+    ]
+    if tie_tolerance is not None:
+        notes.append(
+            f"Q values within {tie_tolerance:g} of a better one share its rank "
+            "(scoring.tie_tolerance)."
+        )
+    notes += [
+        f"{method} has the same embeddings as {twin} (up to float rounding): ranked once."
+        for method, twin in same_as.items()
     ]
     context = {
         "tasks": tasks,
         "rows": rows,
         "weights": [_number(w, settings["weight_decimals"]) for w in weights],
+        "notes": notes,
         "caption": settings["caption"],
         "label": settings["label"],
         "provenance": _provenance(provenance),
@@ -362,12 +514,13 @@ def render_table(
     settings: Mapping[str, Any] | None = None,
     provenance: dict[str, Any] | None = None,
     what: str = "tables.table",
+    notes: list[str] | None = None,
 ) -> None:
     """Any tidy table as CSV (full precision), Markdown and LaTeX (``decimals`` digits).
 
     Integers print as integers, floats with ``decimals`` digits, missing values as a
-    dash; column names are the headers. Used by the ablation, runtime and claims tables,
-    whose layout is the table itself.
+    dash; column names are the headers; ``notes`` are printed under the table. Used by
+    the ablation, runtime, interval and claims tables, whose layout is the table itself.
     """
     settings = checked_settings(settings, GENERIC_TABLE_SETTINGS, what)
     write_csv(out_csv, frame)
@@ -394,6 +547,7 @@ def render_table(
             {"name": str(name), "numeric": numeric[j]} for j, name in enumerate(frame.columns)
         ],
         "rows": rows,
+        "notes": list(notes or []),
         "caption": settings["caption"],
         "label": settings["label"],
         "provenance": _provenance(provenance),
