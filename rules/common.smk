@@ -28,14 +28,15 @@ validate(config, schema="../config/schema/config.schema.yaml")
 
 DATASET = config["dataset"]
 #: Identifies the settings behind the numbers in the run summary: the checked config
-#: (defaults filled in) without its presentation blocks (figures, tables) and challenge
-#: mode, so that restyling a table or figure does not rerun the summary.
+#: (defaults filled in) without its presentation blocks (figures, tables), challenge
+#: mode and the scheduler's resource tags, so that restyling a table or figure or asking
+#: for a GPU does not rerun the summary.
 CONFIG_HASH = hashlib.sha256(
     json.dumps(
         {
             k: v
             for k, v in config.items()
-            if k not in ("figures", "tables", "challenge")
+            if k not in ("figures", "tables", "challenge", "resources")
         },
         sort_keys=True,
         default=str,

@@ -48,6 +48,7 @@ DEMO = {"challenge_demo_submissions": 1, **CHALLENGE}
 RUNTIME = {"runtime_scaling": 1, "table_runtime_scaling": 1, "figure_runtime_scaling": 1}
 #: Every probe-derived job after new embedding tables (every table of the DAG).
 AFTER_EXTRACTION = {
+    "compare_embeddings": 1,
     "extract_embeddings": 9,
     "extract_native_embeddings": 1,
     "reduce_embeddings": 1,
@@ -94,6 +95,7 @@ CASES: dict[str, tuple[str, dict[str, int]]] = {
     "embedding_dim": (
         "embedding_dim: 512",
         {  # the size ablation's tables keep their own widths
+            "compare_embeddings": 1,
             "extract_embeddings": 9,
             "export_submission": 6,
             "probe_embeddings": 15,
@@ -108,11 +110,12 @@ CASES: dict[str, tuple[str, dict[str, int]]] = {
     ),
     "aggregations": (
         "aggregations: [post]",
-        {**SCORES, **FIGURES_OF_SCORES, "table_claims": 1, **DEMO},
+        {"compare_embeddings": 1, **SCORES, **FIGURES_OF_SCORES, "table_claims": 1, **DEMO},
     ),
     "encoders": (
         "encoders:\n  rcf: {type: rcf, kernel_size: 5}",
         {
+            "compare_embeddings": 1,
             "extract_embeddings": 2,
             "extract_native_embeddings": 1,
             "reduce_embeddings": 1,
@@ -124,7 +127,7 @@ CASES: dict[str, tuple[str, dict[str, int]]] = {
     ),
     "selected_encoders": (
         "selected_encoders: [averaging, random, rcf]",
-        {**SCORES, **FIGURES_OF_SCORES, "table_claims": 1},
+        {"compare_embeddings": 1, **SCORES, **FIGURES_OF_SCORES, "table_claims": 1},
     ),
     # datasets.<name>
     "datasets.source": ("datasets:\n  synth_tiny: {source: synthetic}", {}),  # one source yet
@@ -267,6 +270,7 @@ CASES: dict[str, tuple[str, dict[str, int]]] = {
         "selected_encoders: [averaging, random, rcf, oracle, patch_transformer]\n"
         "ablations:\n  layers: {encoders: [patch_transformer]}",
         {  # a new encoder: its two tables, its five layers, the tables that list it
+            "compare_embeddings": 1,
             "extract_embeddings": 2,
             "extract_layer_embeddings": 5,
             "probe_embeddings": 7,
@@ -315,21 +319,35 @@ CASES: dict[str, tuple[str, dict[str, int]]] = {
     "challenge.demo": ("challenge:\n  demo: {teams: [random, rcf]}", DEMO),
     # scoring, statistics
     "scoring.epsilon": ("scoring: {epsilon: 0.05}", {**AFTER_PROBES, **CHALLENGE}),
+    "scoring.tie_tolerance": (
+        "scoring: {tie_tolerance: 0.5}",
+        {**SCORES, **FIGURES_OF_SCORES, "table_claims": 1},
+    ),
+    "scoring.identical_tolerance": (
+        "scoring: {identical_tolerance: 0.01}",
+        {"compare_embeddings": 1, **SCORES, **FIGURES_OF_SCORES, "table_claims": 1},
+    ),
     "statistics.n_bootstrap": (
         "statistics: {n_bootstrap: 500}",
-        job(leaderboard_statistics=1, table_leaderboard_intervals=1),
+        job(leaderboard_statistics=1, table_leaderboard_intervals=1, table_claims=1),
     ),
     "statistics.level": (
         "statistics: {level: 0.9}",
-        job(leaderboard_statistics=1, table_leaderboard_intervals=1),
+        job(leaderboard_statistics=1, table_leaderboard_intervals=1, table_claims=1),
     ),
     "statistics.baselines": (
         "statistics: {baselines: []}",
         job(leaderboard_statistics=1, table_leaderboard_intervals=1, table_claims=1),
     ),
-    # tables and figures: that output alone
-    "tables.task_scores": ("tables:\n  task_scores: {decimals: 3}", job(table_task_scores=1)),
-    "tables.leaderboard": ("tables:\n  leaderboard: {decimals: 3}", job(table_leaderboard=1)),
+    # tables and figures: that output alone; the claims quote scores as these two print them
+    "tables.task_scores": (
+        "tables:\n  task_scores: {decimals: 3}",
+        job(table_task_scores=1, table_claims=1),
+    ),
+    "tables.leaderboard": (
+        "tables:\n  leaderboard: {decimals: 3}",
+        job(table_leaderboard=1, table_claims=1),
+    ),
     "tables.leaderboard_intervals": (
         "tables:\n  leaderboard_intervals: {label: 'tab:x'}",
         job(table_leaderboard_intervals=1),
@@ -384,6 +402,31 @@ CASES: dict[str, tuple[str, dict[str, int]]] = {
     # resources tag jobs for a scheduler; they change no result
     "resources.gpu": ("resources: {gpu: 1}", {}),
 }
+
+#: The run summary prints the leaderboards, the claims, a hash of the settings behind the
+#: numbers and where every output is: it reruns after every change but these.
+SUMMARY_UNCHANGED = {
+    "datasets.source",
+    "figures.layers",
+    "resources.gpu",
+    *(key for key in CASES if key.startswith("figures.") and key != "figures.probe_diagnostics"),
+    *(
+        key
+        for key in CASES
+        if key.startswith("tables.")
+        and key not in ("tables.task_scores", "tables.leaderboard", "tables.claims")
+    ),
+    # the challenge's phases are outputs the summary lists
+    *(key for key in CASES if key.startswith("challenge.") and key != "challenge.phases"),
+}
+
+
+def expected_jobs(key: str) -> dict[str, int]:
+    jobs = dict(CASES[key][1])
+    if key not in SUMMARY_UNCHANGED:
+        jobs["run_summary"] = 1
+    return jobs
+
 
 #: Sections whose rows are not keys (the encoder types).
 NOT_KEYS = ("encoders.<name>",)
@@ -443,4 +486,4 @@ def planned(tiny_run, tmp_path_factory):
 @pytest.mark.slow
 @pytest.mark.parametrize("key", list(CASES))
 def test_a_change_reruns_exactly_what_reads_it(planned, key):
-    assert planned[key] == CASES[key][1]
+    assert planned[key] == expected_jobs(key)
