@@ -25,6 +25,7 @@ rule figure_task_samples:
     input:
         cubes="results/data/{dataset}/cubes.zarr",
         labels="results/data/{dataset}/labels",
+        tasks="results/data/{dataset}/tasks.csv",
     output:
         pdf="results/figures/{dataset}/task_samples.pdf",
         png="results/figures/{dataset}/task_samples.png",

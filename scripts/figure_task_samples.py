@@ -11,6 +11,8 @@ from eobench.workflow import run
 def main(smk):
     import logging
 
+    import pandas as pd
+
     from eobench.plots.task_samples import plot_task_samples
     from eobench.provenance import provenance
 
@@ -22,6 +24,7 @@ def main(smk):
         smk.output.png,
         settings,
         provenance(settings),
+        units=pd.read_csv(smk.input.tasks).set_index("task")["units"].to_dict(),
     )
     logging.getLogger("eobench").info("examples:\n%s", selection.to_string(index=False))
 

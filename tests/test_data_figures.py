@@ -381,3 +381,16 @@ def test_store_lists_its_arrays_without_warning_of_snakemakes_timestamp(dataset,
     (store_path / "notes.txt").write_text("not zarr")
     with pytest.warns(ZarrUserWarning, match="notes.txt"):
         assert "s2l1c" in CubeStore(store_path).arrays
+
+
+def test_task_samples_name_the_label_units(dataset):
+    tasks = read_annotations(dataset[2])
+    selection = select_examples(tasks, 2)
+    images = np.zeros((len(selection), SIZE, SIZE, 3))
+    units = {"biomass_mean": "Mg/ha", "heatisland_mean": "K", "random_cls": "class"}
+    figure = task_samples_figure(tasks, selection, images, {"dpi": 30}, units)
+    xlabels = {axis.get_xlabel() for axis in figure.axes}
+    titles = [axis.get_title() for axis in figure.axes]
+    assert {"label (Mg/ha)", "label (K)"} <= xlabels
+    assert any(re.fullmatch(r"\w+: \S+ Mg/ha", title) for title in titles)
+    assert not any(title.endswith(" class") for title in titles)  # classes carry no unit

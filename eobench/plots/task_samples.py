@@ -12,7 +12,7 @@ dark vegetated scenes next to bright clouds and snow).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -174,8 +174,12 @@ def plot_task_samples(
     out_png,
     settings: dict[str, Any] | None = None,
     provenance: dict[str, Any] | None = None,
+    units: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Draw the labels and examples of every task of ``labels_dir``; save PDF and PNG.
+
+    ``units`` (task -> label units, e.g. a dataset's ``tasks.csv``) label the axes and
+    the examples' values.
 
     ``settings``: ``examples_per_task``, ``product``, ``rgb_bands``, ``season``,
     ``stretch`` (``common`` or ``per_image``), ``stretch_low``/``stretch_high``
@@ -190,7 +194,7 @@ def plot_task_samples(
     images = stretch(
         rgb, settings["stretch_low"], settings["stretch_high"], settings["stretch"] == "common"
     )
-    figure = task_samples_figure(tasks, selection, images, settings)
+    figure = task_samples_figure(tasks, selection, images, settings, units)
     save_figure(figure, out_pdf, out_png, settings["dpi"], provenance)
     return selection
 
@@ -200,6 +204,7 @@ def task_samples_figure(
     selection: pd.DataFrame,
     images: np.ndarray,
     settings: dict[str, Any] | None = None,
+    units: Mapping[str, str] | None = None,
 ):
     """The grid: a block per task (label distribution, then its examples) in ``columns``.
 
@@ -221,7 +226,8 @@ def task_samples_figure(
         chosen = selection[selection["task"] == task.name]
         axes = block.subplots(1, k + 1, width_ratios=[_HIST_RATIO] + [1] * k)
         colours = [EXAMPLE_COLOURS[i % len(EXAMPLE_COLOURS)] for i in range(len(chosen))]
-        _distribution(axes[0], task, chosen["label"].to_numpy(), colours, settings["bins"])
+        unit = _unit(task, units)
+        _distribution(axes[0], task, chosen["label"].to_numpy(), colours, settings["bins"], unit)
         for axis, colour, (row, example) in zip(axes[1:], colours, chosen.iterrows(), strict=False):
             axis.imshow(images[selection.index.get_loc(row)], interpolation="nearest")
             axis.set_xticks([])
@@ -230,7 +236,7 @@ def task_samples_figure(
                 spine.set_edgecolor(colour)
                 spine.set_linewidth(2.5)
             axis.set_title(
-                f"{example['example']}: {_format_label(example['label'], task)}",
+                f"{example['example']}: {_format_label(example['label'], task)}{unit}",
                 fontsize=8.5,
                 color=colour,
                 pad=3,
@@ -242,7 +248,13 @@ def task_samples_figure(
     return figure
 
 
-def _distribution(axis, task: Task, example_labels, colours, bins: int) -> None:
+def _unit(task: Task, units: Mapping[str, str] | None) -> str:
+    """`` <units>`` of a task's labels, empty where unknown or without units."""
+    unit = (units or {}).get(task.name, "")
+    return "" if unit in ("", "none", "class") or task.is_classification else f" {unit}"
+
+
+def _distribution(axis, task: Task, example_labels, colours, bins: int, unit: str = "") -> None:
     """A histogram (regression) or the class counts (classification), examples marked."""
     kind = "classification" if task.is_classification else "regression"
     axis.set_title(
@@ -265,7 +277,7 @@ def _distribution(axis, task: Task, example_labels, colours, bins: int) -> None:
         axis.hist(task.labels, bins=bins, color=_HIST_COLOUR)
         for label, colour in zip(example_labels, colours, strict=True):
             axis.axvline(label, color=colour, linewidth=1.4)
-        axis.set_xlabel("label", fontsize=7.5, labelpad=1)
+        axis.set_xlabel(f"label ({unit.strip()})" if unit else "label", fontsize=7.5, labelpad=1)
     axis.set_ylabel("samples", fontsize=7.5, labelpad=1)
     axis.tick_params(labelsize=7, length=2, pad=1.5)
     axis.spines[["top", "right"]].set_visible(False)
