@@ -505,3 +505,18 @@ def test_chance_levels_from_labels_and_a_tasks_csv_without_ceilings(tmp_path):
     tasks_csv = tmp_path / "tasks.csv"
     pd.DataFrame({"task": ["crops"], "chance": [0.4]}).to_csv(tasks_csv, index=False)
     assert np.isnan(read_task_references(tasks_csv).loc[0, "ceiling"])
+
+
+def test_a_task_without_signal_has_no_best_score(task_scores, tmp_path, templates):
+    """A task whose ceiling is its chance level (the random tasks): a score above chance is
+    selection on small test parts, never printed bold as best."""
+    scores = task_scores.copy()
+    random_cls = scores["task"] == "random_cls"
+    scores.loc[random_cls & (scores["method"] == "oracle/post"), "mean_score"] = 0.75
+    references = references_of(scores)
+    references.loc[references["task"] == "random_cls", "ceiling"] = 2 / 3
+    text = render_with_references(scores, tmp_path, templates, references)["md"].read_text()
+    body = markdown_rows(text)[2:12]
+    random_cells = [row[2 + list(TASKS).index("random_cls")] for row in body]
+    assert not any(cell.startswith("**") for cell in random_cells)
+    assert "Nothing bold for random_cls: the labels carry no signal" in text

@@ -277,12 +277,19 @@ def render_task_scores(
         task: {m: _number(mean.loc[m, task], decimals) for m in shown_methods} for task in tasks
     }
     tolerance = settings["chance_tolerance"]
-    best, at_chance = {}, []
+    best, at_chance, no_signal = {}, [], []
     for task in tasks:
         values = [float(v) for v in printed[task].values() if v is not None]
         best[task] = max(values) if values else None
-        chance = levels.loc[task, "chance"]
-        if best[task] is not None and not math.isnan(chance) and best[task] <= chance + tolerance:
+        chance, ceiling = levels.loc[task, "chance"], levels.loc[task, "ceiling"]
+        if best[task] is None or math.isnan(chance):
+            continue
+        # A task whose ceiling is its chance level has no signal: a score above it comes
+        # from selecting epochs on small test parts, not from the embedding.
+        if not math.isnan(ceiling) and ceiling <= chance + tolerance:
+            best[task] = None
+            no_signal.append(task)
+        elif best[task] <= chance + tolerance:
             best[task] = None
             at_chance.append(task)
     rows = []
@@ -314,7 +321,7 @@ def render_task_scores(
         for name in ("ceiling", "chance")
         if levels[name].notna().any()
     ]
-    notes = _task_score_notes(tolerance, at_chance, same_as, references_rows)
+    notes = _task_score_notes(tolerance, at_chance, same_as, references_rows, no_signal)
     context = {
         "tasks": [{"name": t, "metric": _metric_names(metric_of[t])} for t in tasks],
         "rows": rows,
@@ -387,13 +394,22 @@ def _wide_task_scores(methods, same_as, mean, std, levels, tasks) -> pd.DataFram
 
 
 def _task_score_notes(
-    tolerance: float, at_chance: list[str], same_as: dict[str, str], references: list
+    tolerance: float,
+    at_chance: list[str],
+    same_as: dict[str, str],
+    references: list,
+    no_signal: list[str] = (),
 ) -> list[str]:
     """The notes under the task-score table: what bold means, what was left out."""
     notes = [
         "Bold: the best score of a task as printed, unless it is at most the chance level "
-        f"+ {tolerance:g}."
+        f"+ {tolerance:g} or the task's ceiling is its chance level."
     ]
+    if no_signal:
+        notes.append(
+            f"Nothing bold for {', '.join(no_signal)}: the labels carry no signal (ceiling = "
+            "chance); scores above chance come from choosing epochs on small test parts."
+        )
     if at_chance:
         notes.append(
             f"Nothing bold for {', '.join(at_chance)}: the best score is within "
