@@ -25,11 +25,11 @@ import argparse
 import os
 import platform
 import sys
-import time
 
 import numpy as np
 import sklearn
 import skopt
+from probe_engine import timed
 from sklearn.metrics import r2_score
 from sklearn.model_selection import ShuffleSplit
 from sklearn.svm import SVR
@@ -55,16 +55,6 @@ SAMPLE_PROBE_PARAMS = {
     },
 }
 SCORE_TOLERANCE = 1e-6
-
-
-def timed(repeats, function, *args, **kwargs):
-    """Result and the fastest of ``repeats`` wall-clock times (the machine is shared)."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = function(*args, **kwargs)
-        times.append(time.perf_counter() - start)
-    return result, min(times)
 
 
 def reference_test_r2(x, y, trials: list[dict], k_splits: int) -> np.ndarray:
