@@ -138,8 +138,9 @@ def test_probe_setting_reruns_probes_and_what_follows_never_extraction(tiny_run,
     overlay = tmp_path / "probe.yaml"
     overlay.write_text("probe:\n  epochs: 7\n")
     jobs = planned_jobs(workdir, str(overlay))
-    # 9 main tables, 6 more probe-depth runs (mlp1, knn, converged on random and rcf), 3 sizes.
-    assert jobs.get("probe_embeddings") == 9 + 6 + 3
+    # The runs of trained heads: 9 main tables, mlp1 on random and rcf, 3 sizes; the kNN
+    # and converged runs have no epochs and stay (tests/test_reruns.py has every key).
+    assert jobs.get("probe_embeddings") == 9 + 2 + 3
     assert {"score_methods", "table_task_scores", "figure_radar"} <= set(jobs)
     assert "extract_embeddings" not in jobs and "synthesize_dataset" not in jobs
 
