@@ -1,9 +1,9 @@
 """Benchmark: the SVM probe against upstream's per-split polynomial-kernel fits.
 
-One regression task of planted embeddings (``--samples``, 2,415 by default as the Table 5
-cell, N = ``--dim``, K = ``--splits``)
-under NeuCo-Bench's sample SVM search (configs/sample_config_svm.yaml, with ``--n-iter``
-trials instead of its 50; ``--full-search`` runs all 50). Times:
+One regression task of planted embeddings (``--samples``, 2,415 by default as the Table
+5 cell, N = ``--dim``, K = ``--splits``) under NeuCo-Bench's sample SVM search
+(configs/sample_config_svm.yaml, with ``--n-iter`` trials instead of its 50; ``--full-
+search`` runs all 50). Times:
 
 (a) the reference: for every trial of the probe's own trial list, one scikit-learn
     ``SVR(kernel="poly")`` per split on the raw embeddings and its test R^2, the fits
