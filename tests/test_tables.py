@@ -85,7 +85,7 @@ def templates(repo):
     return repo / "report" / "templates"
 
 
-def render(task_scores, tmp_path, templates, settings=None):
+def render(task_scores, tmp_path, templates, settings=None, references=None):
     out = {ext: tmp_path / f"task_scores.{ext}" for ext in ("csv", "md", "tex")}
     render_task_scores(
         task_scores,
@@ -96,6 +96,7 @@ def render(task_scores, tmp_path, templates, settings=None):
         templates / "task_scores.tex.j2",
         settings,
         PROVENANCE,
+        references,
     )
     return out
 
@@ -382,19 +383,7 @@ def references_of(task_scores, ceiling=0.95):
 
 
 def render_with_references(task_scores, tmp_path, templates, references, settings=None):
-    out = {ext: tmp_path / f"task_scores.{ext}" for ext in ("csv", "md", "tex")}
-    render_task_scores(
-        task_scores,
-        out["csv"],
-        out["md"],
-        out["tex"],
-        templates / "task_scores.md.j2",
-        templates / "task_scores.tex.j2",
-        settings,
-        PROVENANCE,
-        references,
-    )
-    return out
+    return render(task_scores, tmp_path, templates, settings, references)
 
 
 def test_ceiling_and_chance_rows_follow_the_methods(task_scores, tmp_path, templates):

@@ -130,6 +130,7 @@ from eobench.data.spectra import CLASSES
 from eobench.data.store import CubeStoreWriter
 from eobench.errors import EobenchError
 from eobench.io import atomic_path, write_csv, write_parquet
+from eobench.tables.references import chance_score
 
 log = logging.getLogger(__name__)
 
@@ -992,19 +993,6 @@ TASK_TABLE_COLUMNS = (
 )
 
 
-def chance_level(task_type: str, labels: np.ndarray) -> float:
-    """Score of the best constant prediction: R^2 0; F1 of predicting every sample positive.
-
-    Predicting all ones is the constant that maximises the positive class's F1,
-    ``2p / (1 + p)`` for a positive rate ``p`` (0.667 on a balanced task).
-    """
-    if task_type == "regr":
-        return 0.0
-    known = labels[~np.isnan(labels)]
-    p = float(np.mean(known == 1)) if len(known) else 0.0
-    return 2 * p / (1 + p)
-
-
 def task_table(summary: Mapping[str, Mapping[str, Any]], labels: Mapping[str, np.ndarray]):
     """One row per task: type, metric, label units, region, ceiling and chance level."""
     rows = []
@@ -1021,7 +1009,7 @@ def task_table(summary: Mapping[str, Mapping[str, Any]], labels: Mapping[str, np
                 "description": entry["description"],
                 "n_labelled": entry["n_labelled"],
                 "ceiling": entry.get(key, np.nan),
-                "chance": chance_level(task_type, labels[name]),
+                "chance": chance_score(task_type, labels[name]),
             }
         )
     return pd.DataFrame(rows, columns=list(TASK_TABLE_COLUMNS))
