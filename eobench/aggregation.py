@@ -87,6 +87,7 @@ def encode_batch(
     sample_ids: Sequence[str],
     aggregation: str,
     n_seasons: int | None = None,
+    latlon: np.ndarray | None = None,
 ) -> np.ndarray:
     """Embed one batch with temporal aggregation ``aggregation``.
 
@@ -101,6 +102,8 @@ def encode_batch(
     aggregation : {"pre", "post", "none"}
     n_seasons : int, optional
         Series length when ``cubes`` holds no time series (see :func:`aggregated_inputs`).
+    latlon : ndarray, optional
+        The samples' latitude and longitude in degrees ``[B, 2]``.
 
     Returns
     -------
@@ -111,7 +114,7 @@ def encode_batch(
     total = None
     inputs = aggregated_inputs(cubes, aggregation, n_seasons)
     for view, seasons in inputs:
-        embedded = encoder.encode(CubeBatch(view, rows, list(sample_ids), seasons))
+        embedded = encoder.encode(CubeBatch(view, rows, list(sample_ids), seasons, latlon))
         embedded = np.asarray(embedded, dtype=np.float64)
         total = embedded if total is None else total + embedded
     return (total / len(inputs)).astype(np.float32)

@@ -16,6 +16,7 @@ def main(smk):
     samples = pd.read_parquet(smk.input.samples)
     # Encoders that learn (pca) see the random split's training samples only.
     train_ids = samples.loc[samples["split_random"] == "train", "id"].tolist()
+    latlon = samples.sort_values("row")[["lat", "lon"]].to_numpy(dtype="float64")
     extract_embeddings(
         smk.input.cubes,
         smk.output[0],
@@ -28,6 +29,7 @@ def main(smk):
         device=smk.params.extraction["device"],
         progress=True,
         key=f"encoders.{smk.wildcards.encoder}",
+        latlon=latlon,
     )
 
 

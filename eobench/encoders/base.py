@@ -20,13 +20,16 @@ class CubeBatch:
     units (not normalised). ``seasons`` are the season indices this input covers: all
     four averaged for pre-encoding aggregation, a single one for post-encoding
     aggregation, or the full series for ``none``. ``rows`` are the samples' row numbers
-    in the store and ``sample_ids`` their ids.
+    in the store and ``sample_ids`` their ids. ``latlon`` holds the samples' latitude
+    and longitude in degrees ``[B, 2]`` where the samples table gives them (encoders
+    that embed location, such as Presto and Galileo, need it).
     """
 
     cubes: dict[str, np.ndarray]
     rows: np.ndarray
     sample_ids: Sequence[str]
     seasons: tuple[int, ...]
+    latlon: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.rows)

@@ -37,6 +37,7 @@ def extract_embeddings(
     device: str = "auto",
     progress: bool = True,
     key: str | None = None,
+    latlon: np.ndarray | None = None,
 ) -> None:
     """Embed every sample of a store and write the table atomically.
 
@@ -55,6 +56,8 @@ def extract_embeddings(
         their spec sets one.
     progress : show a tqdm progress bar.
     key : config key named in error messages, ``encoders.<type>`` by default.
+    latlon : latitude and longitude in degrees ``[n, 2]`` in store row order, for
+        encoders that embed location (from the samples table).
 
     Raises
     ------
@@ -90,7 +93,8 @@ def extract_embeddings(
         disable=not progress,
     ):
         ids = [store.sample_ids[r] for r in rows]
-        embedded = encode_batch(encoder, arrays, rows, ids, aggregation, n_seasons)
+        where = None if latlon is None else latlon[rows]
+        embedded = encode_batch(encoder, arrays, rows, ids, aggregation, n_seasons, where)
         _check_batch(embedded, ids, encoder.embedding_dim, key)
         values[rows] = embedded
     finished = time.perf_counter()
