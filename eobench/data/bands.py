@@ -13,6 +13,9 @@ import numpy as np
 
 #: Season order of every 4-season cube (Embed2Scale convention).
 SEASONS: tuple[str, ...] = ("spring", "summer", "fall", "winter")
+#: Middle month (0 = January) of each calendar season of the cubes (spring = March-May,
+#: ..., winter = December-February): the month that encoders embedding time are given.
+SEASON_MONTHS: tuple[int, ...] = (3, 6, 9, 0)
 
 S2L1C_BANDS: tuple[str, ...] = (
     "B01", "B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B09", "B10", "B11", "B12",
