@@ -41,16 +41,52 @@ def write_embeddings(
 ) -> None:
     """Write an embedding table atomically (Parquet, or CSV when ``path`` ends in .csv).
 
-    A Parquet table's metadata gets the table's :func:`embedding_fingerprint` beside
-    ``metadata``, so that identical tables are found without reading them again.
+    A Parquet table's metadata gets the table's :func:`embedding_fingerprint` and
+    :func:`embedding_diagnostics` beside ``metadata``, so that identical tables and
+    degenerate ones are found without reading them again.
     """
     frame = embedding_frame(sample_ids, values)
     if str(path).endswith(".csv"):
         with atomic_path(path) as tmp:
             frame.to_csv(tmp, index=False, float_format="%.7g")
     else:
-        fingerprint = embedding_fingerprint(frame.drop(columns="id").to_numpy(), sample_ids)
-        write_parquet(path, frame, {**(metadata or {}), "fingerprint": fingerprint})
+        matrix = frame.drop(columns="id").to_numpy()
+        computed = {
+            "fingerprint": embedding_fingerprint(matrix, sample_ids),
+            "diagnostics": embedding_diagnostics(matrix),
+        }
+        write_parquet(path, frame, {**(metadata or {}), **computed})
+
+
+def embedding_diagnostics(values: np.ndarray) -> dict[str, int]:
+    """Degeneracies of a table ``[n, N]`` that the leaderboard flags.
+
+    Returns ``constant_dims`` (dimensions with one value over all samples, NaN as 0),
+    ``zero_dims`` (those that are 0 everywhere: zero padding, or a dead feature) and
+    ``duplicate_rows`` (samples whose embedding equals an earlier sample's exactly).
+    """
+    x = np.nan_to_num(np.asarray(values, dtype=np.float32))
+    if x.shape[0] == 0:
+        return {"constant_dims": 0, "zero_dims": 0, "duplicate_rows": 0}
+    constant = (x == x[:1]).all(axis=0)
+    zero = constant & (x[0] == 0)
+    distinct = len(np.unique(x, axis=0))
+    return {
+        "constant_dims": int(constant.sum()),
+        "zero_dims": int(zero.sum()),
+        "duplicate_rows": int(x.shape[0] - distinct),
+    }
+
+
+def table_diagnostics(path: str | os.PathLike) -> dict[str, int]:
+    """The diagnostics stored with a Parquet table, else computed from the table."""
+    path = Path(path)
+    if path.suffix != ".csv":
+        stored = read_parquet_metadata(path).get("diagnostics")
+        if stored is not None:
+            return stored
+    frame = pd.read_csv(path) if path.suffix == ".csv" else pd.read_parquet(path)
+    return embedding_diagnostics(frame.drop(columns="id").to_numpy(dtype=np.float64))
 
 
 def normalise_ids(ids: pd.Series) -> pd.Series:

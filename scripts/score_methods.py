@@ -7,6 +7,8 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # this repository's e
 
 from eobench.workflow import run
 
+DIAGNOSTICS = ("constant_dims", "zero_dims", "duplicate_rows")
+
 
 def main(smk):
     import pandas as pd
@@ -19,7 +21,8 @@ def main(smk):
         [pd.read_parquet(path) for path in smk.input.scores], ignore_index=True
     )
     split_scores["method"] = split_scores["encoder"] + "/" + split_scores["aggregation"]
-    same_as = pd.read_csv(smk.input.identical).set_index("method")["same_as"]
+    comparison = pd.read_csv(smk.input.identical).set_index("method")
+    same_as = comparison["same_as"]
     same_as = same_as.where(same_as.notna(), None).to_dict()
     summary = summarise_tasks(split_scores, epsilon=smk.params.epsilon)
     board, weights, excluded = leaderboard_of_distinct(
@@ -30,6 +33,9 @@ def main(smk):
     method_parts = summary.drop_duplicates("method").set_index("method")
     board.insert(1, "encoder", board["method"].map(method_parts["encoder"]))
     board.insert(2, "aggregation", board["method"].map(method_parts["aggregation"]))
+    for column in DIAGNOSTICS:  # degenerate tables are flagged in the leaderboard
+        if column in comparison:
+            board[column] = board["method"].map(comparison[column])
     write_csv(smk.output.task_scores, summary)
     write_csv(smk.output.leaderboard, board)
     settings = {"epsilon": smk.params.epsilon, "tie_tolerance": smk.params.tie_tolerance}

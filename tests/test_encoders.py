@@ -16,12 +16,18 @@ SEASONS = 4
 
 
 def random_cubes(rng, n, size=16, n_seasons=SEASONS):
-    """Cubes in store units: S2 uint16 digital numbers, S1 float32 dB."""
-    return {
+    """Cubes in store units: S2 uint16 digital numbers, S1 float32 dB.
+
+    The cirrus band B10 stays near 0, as over clear land without the +1000 offset (the
+    input contract reads the offset from it).
+    """
+    cubes = {
         "s2l1c": rng.integers(0, 6000, size=(n, n_seasons, 13, size, size)).astype(np.uint16),
         "s2l2a": rng.integers(0, 6000, size=(n, n_seasons, 12, size, size)).astype(np.uint16),
         "s1": rng.normal(-14.0, 4.0, size=(n, n_seasons, 2, size, size)).astype(np.float32),
     }
+    cubes["s2l1c"][:, :, 10] = rng.integers(0, 60, size=(n, n_seasons, size, size))
+    return cubes
 
 
 def make_store(path, n=12, size=16, latent_dim=5, seed=0, edit=None, bands=None):

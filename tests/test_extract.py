@@ -104,7 +104,8 @@ def test_store_errors(store, tmp_path):
     with pytest.raises(EobenchError, match=r"1 training ids are not in the store .*'nope'"):
         extract(store, out, {"type": "pca"}, "pre", train_ids=["s000", "nope"])
     swapped = make_store(tmp_path / "swapped.zarr", n=4, bands={"s1": ["VH", "VV"]})
-    with pytest.raises(EobenchError, match=r"array 's1' has bands \['VH', 'VV'\]"):
+    message = r"encoder 'rcf' \(encoders\.rcf\) reads s1 band VV at position 0; the store has VH"
+    with pytest.raises(EobenchError, match=message):
         extract(swapped, out, {"type": "rcf"}, "pre", train_ids=None)
     with pytest.raises(EobenchError, match="data store not found"):
         extract_embeddings(tmp_path / "missing.zarr", out, {"type": "random"}, "pre", 8, 0, None)

@@ -5,9 +5,11 @@ import pandas as pd
 import pytest
 
 from eobench.embeddings import (
+    embedding_diagnostics,
     embedding_fingerprint,
     fingerprint_distance,
     identical_tables,
+    table_diagnostics,
     table_fingerprint,
     write_embeddings,
 )
@@ -76,3 +78,23 @@ def test_parquet_tables_carry_their_fingerprint_and_csv_ones_get_it_computed(tab
     stored = table_fingerprint(tmp_path / "a.parquet")
     assert stored["shape"] == [300, 64]
     assert fingerprint_distance(stored, table_fingerprint(tmp_path / "a.csv")) < 1e-6
+
+
+def test_diagnostics_count_constant_and_zero_dimensions_and_duplicate_rows(tmp_path):
+    rng = np.random.default_rng(3)
+    values = rng.normal(size=(50, 12)).astype(np.float32)
+    values[:, 3] = 7.0  # constant, not zero
+    values[:, 8:] = 0.0  # zero padding
+    values[10] = values[2]  # two samples share one embedding, a third shares it too
+    values[20] = values[2]
+    expected = {"constant_dims": 5, "zero_dims": 4, "duplicate_rows": 2}
+    assert embedding_diagnostics(values) == expected
+    write_embeddings(tmp_path / "a.parquet", IDS[:50], values, {})
+    write_embeddings(tmp_path / "a.csv", IDS[:50], values)
+    assert table_diagnostics(tmp_path / "a.parquet") == expected
+    assert table_diagnostics(tmp_path / "a.csv") == expected
+    assert embedding_diagnostics(rng.normal(size=(50, 12))) == {
+        "constant_dims": 0,
+        "zero_dims": 0,
+        "duplicate_rows": 0,
+    }

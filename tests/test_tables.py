@@ -509,3 +509,23 @@ def test_a_task_without_signal_has_no_best_score(task_scores, tmp_path, template
     random_cells = [row[2 + list(TASKS).index("random_cls")] for row in body]
     assert not any(cell.startswith("**") for cell in random_cells)
     assert "Nothing bold for random_cls: the labels carry no signal" in text
+
+
+def test_degenerate_embeddings_are_flagged_under_the_leaderboard(task_scores, tmp_path, templates):
+    board, weights = neuco_leaderboard(task_scores)
+    first, second = board["method"].iloc[0], board["method"].iloc[1]
+    board["constant_dims"] = [832, 3] + [0] * (len(board) - 2)
+    board["zero_dims"] = [832, 0] + [0] * (len(board) - 2)
+    board["duplicate_rows"] = [0, 41] + [0] * (len(board) - 2)
+    md, tex = tmp_path / "leaderboard.md", tmp_path / "leaderboard.tex"
+    render_leaderboard(
+        board, weights, md, tex, templates / "leaderboard.md.j2", templates / "leaderboard.tex.j2"
+    )
+    text = md.read_text()
+    assert (
+        f"{first}: 832 embedding dimensions are constant over all samples, 832 of them zero "
+        "everywhere (padding)." in text
+    )
+    assert f"{second}: 3 embedding dimensions are constant over all samples." in text
+    assert f"{second}: 41 samples have exactly the embedding of another sample." in text
+    assert text.count("constant over all samples") == 2

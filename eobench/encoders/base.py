@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from eobench.data.bands import IMAGE_MODALITIES
+from eobench.encoders.contract import InputContract, canonical_contract
 
 
 @dataclass
@@ -49,6 +50,9 @@ class Encoder(abc.ABC):
     inputs: ClassVar[tuple[str, ...]] = IMAGE_MODALITIES
     #: Whether the encoder accepts a full time series (aggregation ``none``).
     supports_time_series: ClassVar[bool] = False
+    #: What the encoder does to the values before its model sees them ("store
+    #: statistics": standardised band-wise with the store modalities' moments).
+    normalisation: ClassVar[str] = "store statistics"
 
     def __init__(self, embedding_dim: int, seed: int = 0, **params: Any) -> None:
         if params:
@@ -62,6 +66,15 @@ class Encoder(abc.ABC):
     @abc.abstractmethod
     def encode(self, batch: CubeBatch) -> np.ndarray:
         """Return float32 embeddings ``[len(batch), embedding_dim]``."""
+
+    def contract(self) -> InputContract:
+        """What the encoder reads, checked against the store before the first batch.
+
+        The default reads every band of :attr:`inputs` in store order; encoders that
+        read a subset of bands, other units or a fixed input size override it.
+        """
+        temporal = "time series" if self.supports_time_series else "image"
+        return canonical_contract(self.inputs, self.normalisation, temporal)
 
     def metadata(self) -> dict[str, Any]:
         """Facts stored with the embeddings (weights carry their own metadata)."""

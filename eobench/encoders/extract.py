@@ -15,10 +15,11 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from eobench.aggregation import check_aggregation, encode_batch
-from eobench.data.bands import MODALITIES, SEASONS
+from eobench.data.bands import SEASONS
 from eobench.data.store import CubeStore
 from eobench.embeddings import write_embeddings
 from eobench.encoders import ENCODERS, build_encoder, load_builtin_encoders
+from eobench.encoders.contract import check_store_attributes, check_values
 from eobench.errors import EobenchError
 from eobench.provenance import provenance
 
@@ -75,7 +76,17 @@ def extract_embeddings(
             f"{store.path}: encoder {encoder.name!r} ({key}) needs arrays {missing}, "
             f"the store has {store.arrays}"
         )
-    _check_bands(store, encoder.inputs, key)
+    contract = encoder.contract()
+    where = f"{store.path}: encoder {encoder.name!r} ({key})"
+    check_store_attributes(
+        contract,
+        {a.array: store.array_attrs(a.array) for a in contract.arrays},
+        {a.array: store.group[a.array].shape for a in contract.arrays},
+        where,
+    )
+    for _, arrays in store.iter_batches(encoder.inputs, batch_size):
+        check_values(contract, arrays, where)  # the first batch tells wrong units apart
+        break
     train_rows = _rows_of(store, train_ids)
 
     started = time.perf_counter()
@@ -93,8 +104,8 @@ def extract_embeddings(
         disable=not progress,
     ):
         ids = [store.sample_ids[r] for r in rows]
-        where = None if latlon is None else latlon[rows]
-        embedded = encode_batch(encoder, arrays, rows, ids, aggregation, n_seasons, where)
+        locations = None if latlon is None else latlon[rows]
+        embedded = encode_batch(encoder, arrays, rows, ids, aggregation, n_seasons, locations)
         _check_batch(embedded, ids, encoder.embedding_dim, key)
         values[rows] = embedded
     finished = time.perf_counter()
@@ -110,6 +121,7 @@ def extract_embeddings(
     metadata = {
         "encoder_spec": dict(encoder_spec),
         "encoder": encoder.metadata(),
+        "input_contract": contract.describe(),
         "aggregation": aggregation,
         "embedding_dim": int(embedding_dim),
         "seed": int(seed),
@@ -134,26 +146,6 @@ def _build(spec: dict[str, Any], embedding_dim: int, seed: int, device: str, key
         return build_encoder(spec, embedding_dim, seed, key)
     except ValueError as exc:  # an encoder's check of its parameter values
         raise EobenchError(f"config key {key}: {exc}") from exc
-
-
-def _check_bands(store: CubeStore, names: Sequence[str], key: str) -> None:
-    """Encoders normalise by band position: the store must hold the canonical bands."""
-    for name in names:
-        if name not in MODALITIES:
-            continue
-        expected = MODALITIES[name].bands
-        bands = store.array_attrs(name).get("bands")
-        if bands is not None and tuple(bands) != expected:
-            raise EobenchError(
-                f"{store.path}: array '{name}' has bands {list(bands)}, encoder {key} "
-                f"expects {list(expected)}"
-            )
-        shape = store.group[name].shape
-        if len(shape) != 5 or shape[2] != len(expected):
-            raise EobenchError(
-                f"{store.path}: array '{name}' has shape {tuple(shape)}, expected "
-                f"[n, T, {len(expected)}, H, W]"
-            )
 
 
 def _rows_of(store: CubeStore, ids: Sequence[str] | None) -> np.ndarray:

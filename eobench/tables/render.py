@@ -494,6 +494,7 @@ def render_leaderboard(
         f"{method} has the same embeddings as {twin} (up to float rounding): ranked once."
         for method, twin in same_as.items()
     ]
+    notes += degeneracy_notes(leaderboard[~leaderboard["method"].isin(same_as)])
     context = {
         "tasks": tasks,
         "rows": rows,
@@ -505,6 +506,32 @@ def render_leaderboard(
     }
     write_text(out_md, _render(md_template, False, context))
     write_text(out_tex, _render(tex_template, True, context))
+
+
+def degeneracy_notes(leaderboard: pd.DataFrame) -> list[str]:
+    """Notes flagging constant dimensions and samples that share one embedding.
+
+    Reads the optional columns ``constant_dims``, ``zero_dims`` and ``duplicate_rows``
+    (:func:`eobench.embeddings.embedding_diagnostics`); zero dimensions are named
+    apart, since the paper's ViT recipe pads a narrow model with zeros on purpose.
+    """
+    notes = []
+    for _, row in leaderboard.iterrows():
+        constant = int(row.get("constant_dims", 0) or 0)
+        zero = int(row.get("zero_dims", 0) or 0)
+        duplicates = int(row.get("duplicate_rows", 0) or 0)
+        if constant:
+            padding = f", {zero} of them zero everywhere (padding)" if zero else ""
+            notes.append(
+                f"{row['method']}: {constant} embedding dimensions are constant over all "
+                f"samples{padding}."
+            )
+        if duplicates:
+            notes.append(
+                f"{row['method']}: {duplicates} samples have exactly the embedding of another "
+                "sample."
+            )
+    return notes
 
 
 def _check_columns(frame: pd.DataFrame, columns: list[str], what: str) -> None:
