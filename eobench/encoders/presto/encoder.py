@@ -195,8 +195,8 @@ class Presto(Encoder):
         x, mask, dynamic_world, n_pixels = self._inputs(batch)
         steps = x.shape[1]
         latlons = np.repeat(np.asarray(batch.latlon, dtype=np.float32), n_pixels, axis=0)
-        months = np.broadcast_to(self._months(tuple(batch.seasons), steps), (len(x), steps))
-        pooled = self.embed_pixels(x, mask, dynamic_world, latlons, np.ascontiguousarray(months))
+        months = np.repeat(self._months(tuple(batch.seasons), steps)[None], len(x), axis=0)
+        pooled = self.embed_pixels(x, mask, dynamic_world, latlons, months)
         tiles = pooled.reshape(len(batch), n_pixels, EMBEDDING_SIZE).mean(axis=1)
         return reduce_features(tiles, self.embedding_dim, "vit")
 
