@@ -18,6 +18,7 @@ from eobench.data.bands import S1_BANDS as STORE_S1_BANDS
 from eobench.data.bands import S2L1C_BANDS, SEASON_MONTHS
 from eobench.encoders import register
 from eobench.encoders.base import CubeBatch, Encoder
+from eobench.encoders.contract import ArrayContract, InputContract
 from eobench.encoders.presto.bands import NORMED_BANDS
 from eobench.encoders.presto.model import (
     EMBEDDING_SIZE,
@@ -127,6 +128,20 @@ class Presto(Encoder):
         self.checkpoint = None if checkpoint is None else Path(checkpoint)
         self.model = self._build_model().to(self.device).eval()
         self.weights_sha256 = file_sha256(self.checkpoint) if self.pretrained else None
+
+    def contract(self) -> InputContract:
+        """Sentinel-1 in dB and the ten L1C bands Presto keeps, as digital numbers
+        without the +1000 offset; normalised by upstream's fixed shifts and divisors."""
+        return InputContract(
+            arrays=(
+                ArrayContract("s1", STORE_S1_BANDS, "dB", offset=None),
+                ArrayContract("s2l1c", STORE_S2_USED, "DN", offset=0.0, scale=1e-4),
+            ),
+            normalisation=f"Presto's construct_single_presto_input(normalize=True) ({UPSTREAM})",
+            input_size=None,
+            temporal="time series",
+            other_inputs=("latlon",),
+        )
 
     def _build_model(self) -> PrestoModel:
         if not self.pretrained:
