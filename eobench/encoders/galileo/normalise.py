@@ -6,7 +6,8 @@ bands it lists as "std bands" (every space-time band but NDVI, SRTM, all time ba
 LandScan) the shift is ``mean - 2 std`` and the divisor ``(mean + 2 std) - (mean - 2 std)``
 (= 4 std), so the central 95 % of the pretraining data falls in about [0, 1]. Every other
 band keeps a fixed constant: NDVI ``0, 1``; Dynamic World ``0, 1``; WorldCereal
-``0, 100``; location ``0, 1``.
+``0, 100``; location ``0, 1``. LandScan's shift and div are truncated to integers, as
+upstream's integer array of static constants does to them.
 
 Upstream pitfall, deliberately not reproduced: ``src/data/utils.py:construct_galileo_input
 (normalize=True)`` hands the statistics dict with its JSON string keys ("13", ...) to
@@ -71,6 +72,12 @@ STD_BANDS: dict[str, tuple[str, ...]] = {
 }
 
 
+#: Tensors whose upstream constants are integer arrays (LandScan's 92500, location's 0
+#: and 1, ...): upstream writes the std-derived shift and div into them, truncating toward
+#: zero, and the model was trained with those truncated values.
+INTEGER_TENSORS = ("static",)
+
+
 @dataclass(frozen=True)
 class GalileoNormaliser:
     """Per-band ``shift`` and ``div`` (float64) of each of the four input tensors.
@@ -115,8 +122,9 @@ class GalileoNormaliser:
                 high = mean[i] + std_multiplier * std[i]
                 if high - low == 0:
                     raise EobenchError(f"{source}: band {band} has a standard deviation of 0")
-                shift[tensor][i] = low
-                div[tensor][i] = high - low
+                shift[tensor][i], div[tensor][i] = low, high - low
+                if tensor in INTEGER_TENSORS:
+                    shift[tensor][i], div[tensor][i] = np.trunc([low, high - low])
         return cls(shift, div)
 
     @classmethod
