@@ -43,6 +43,7 @@ def load_builtin_encoders() -> None:
     from eobench.encoders import (  # noqa: F401
         averaging,
         embeddings_file,
+        galileo,
         oracle,
         patch_transformer,
         pca,
