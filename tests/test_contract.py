@@ -137,7 +137,7 @@ def test_an_encoder_reading_nothing_ignores_the_images(tmp_path):
 
 
 #: Parameters that build an encoder without its weights (its random-init twin).
-WITHOUT_WEIGHTS = {"presto": {"pretrained": False}}
+WITHOUT_WEIGHTS = {"presto": {"pretrained": False}, "galileo": {"pretrained": False}}
 
 
 def test_every_encoder_declares_bands_the_store_defines():
