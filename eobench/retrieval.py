@@ -247,8 +247,11 @@ def candidate_folders(weights: Weights, local_dirs: Sequence[str | os.PathLike])
     return folders
 
 
-def _verify(path: Path, entry: WeightsFile, where: str) -> None:
-    """Check one file against its published digest (or the digest recorded at download)."""
+def verify_file(path: Path, entry: WeightsFile, where: str) -> None:
+    """Check one file against its published digest (or the digest recorded at download).
+
+    ``where`` names the place in the error message (``local weights folder``, ...).
+    """
     expected, is_prefix = entry.expected, entry.check == "sha256-prefix"
     recorded = path.with_name(path.name + RECORDED_SUFFIX)
     if expected is None and recorded.exists():
@@ -294,13 +297,13 @@ def resolve_weights(
     for folder in candidate_folders(weights, local_dirs):
         if _complete_folder(weights, folder):
             for entry in weights.files:
-                _verify(folder / entry.filename, entry, "local weights folder")
+                verify_file(folder / entry.filename, entry, "local weights folder")
             return folder
     if cache_dir is not None:
         folder = Path(cache_dir) / weights.name
         if _complete_folder(weights, folder):
             for entry in weights.files:
-                _verify(folder / entry.filename, entry, "weights cache")
+                verify_file(folder / entry.filename, entry, "weights cache")
             return folder
     return None
 

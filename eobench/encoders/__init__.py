@@ -46,6 +46,7 @@ def load_builtin_encoders() -> None:
         oracle,
         patch_transformer,
         pca,
+        pretrained,
         random,
         rcf,
     )
