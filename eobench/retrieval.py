@@ -387,3 +387,23 @@ def _copy_verified(source: Path, target: Path, entry: WeightsFile) -> str:
         raise EobenchError(f"{source}: changed while being copied to {target}")
     os.replace(part, target)
     return digest
+
+
+#: Written last into a filled cache folder: the rule's output, in ``sha256sum -c`` format.
+CHECKSUMS_NAME = "SHA256SUMS"
+
+
+def write_checksums(name: str | Weights, folder: str | os.PathLike) -> Path:
+    """Write ``folder/SHA256SUMS`` listing every file of the entry with its sha256.
+
+    Written atomically after the files, so its presence means a complete, verified
+    folder (``sha256sum -c SHA256SUMS`` re-checks it by hand).
+    """
+    weights = _entry(name)
+    folder = Path(folder)
+    lines = [f"{sha256_of(folder / f.filename)}  {f.filename}\n" for f in weights.files]
+    target = folder / CHECKSUMS_NAME
+    part = target.with_name(target.name + ".part")
+    part.write_text("".join(lines))
+    os.replace(part, target)
+    return target

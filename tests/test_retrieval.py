@@ -24,6 +24,7 @@ from eobench.retrieval import (
     download,
     resolve_weights,
     retrieve_weights,
+    write_checksums,
 )
 
 PAYLOAD = np.random.default_rng(0).bytes(300_000)
@@ -296,3 +297,15 @@ def test_prefix_checked_entry_downloads(server, tmp_path):
     cache = retrieve_weights(entry, [], tmp_path / "cache", **FAST)
     assert (cache / "ckpt.pth").read_bytes() == PAYLOAD
     assert not (cache / ("ckpt.pth" + RECORDED_SUFFIX)).exists()
+
+
+def test_checksums_file_lists_every_file_in_sha256sum_format(server, tmp_path):
+    entry = _entry(server)
+    cache = retrieve_weights(entry, [], tmp_path / "cache", **FAST)
+    written = write_checksums(entry, cache)
+    lines = written.read_text().splitlines()
+    expected = [
+        f"{hashlib.sha256((cache / name).read_bytes()).hexdigest()}  {name}"
+        for name in ("ckpt.pth", "config.json")
+    ]
+    assert lines == expected
