@@ -132,6 +132,12 @@ def test_dedicated_encoder_weights_are_refused():
         build_encoder({"type": "pretrained", "weights": "nope"}, 16, 0)
 
 
+def test_fixed_size_networks_refuse_another_input_size():
+    spec = {"type": "pretrained", "weights": "dofa_base", "pretrained": False, "input_size": 64}
+    with pytest.raises(EobenchError, match="224 x 224 pixels only"):
+        build_encoder(spec, 16, 0)
+
+
 def test_checkpoint_is_verified_before_building(tmp_path):
     weights = WEIGHTS["ssl4eo_s12_resnet50_moco"]
     folder = tmp_path / weights.name
@@ -172,8 +178,7 @@ def test_architecture_builds_with_the_native_width(weights):
     entry = WEIGHTS[weights]
     torch.manual_seed(0)
     network = build_network(entry, None).eval()
-    side = 64 if entry.architecture.features != "timm_vit" else 32
-    side = 224 if entry.architecture.library == "terratorch" else side
+    side = 64 if entry.resizable else entry.input_size
     cubes = {m: _cube(m, side=side)[:, 0] for m in entry.modalities}
     with torch.inference_mode():
         features = native_features(network, prepare_inputs(cubes, entry, side, None), entry)

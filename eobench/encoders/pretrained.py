@@ -268,6 +268,11 @@ class PretrainedEncoder(Encoder):
                 f"{self.weights.encoder_type!r}, not 'pretrained'"
             )
         self.inputs = self.weights.modalities
+        if input_size and input_size != self.weights.input_size and not self.weights.resizable:
+            raise ValueError(
+                f"input_size: weights {self.weights.name!r} take {self.weights.input_size} "
+                f"x {self.weights.input_size} pixels only (got {input_size})"
+            )
         self.input_size = input_size or self.weights.input_size
         self.crop_size = None if input_size else self.weights.crop_size
         self.batch_images = int(batch_images)

@@ -181,6 +181,9 @@ class Weights:
     recipe: str
     #: eobench encoder type that runs these weights (``pretrained`` or a dedicated one).
     encoder_type: str = "pretrained"
+    #: Whether the network accepts other sides than ``input_size`` (DOFA's position
+    #: embeddings are fixed at 224 x 224; CNNs, Swin and timm's dynamic-size ViTs adapt).
+    resizable: bool = True
     notes: str = ""
 
     @property
@@ -460,6 +463,7 @@ _ENTRIES: tuple[Weights, ...] = (
         crop_size=None,
         native_width=768,
         recipe="vit",
+        resizable=False,
         notes=(
             "features: mean patch token through fc_norm, which the checkpoint lacks "
             "(parameter-free layer norm at its default initialisation, as in torchgeo)"
@@ -564,6 +568,7 @@ _ENTRIES: tuple[Weights, ...] = (
         crop_size=None,
         native_width=768,
         recipe="vit",
+        resizable=False,
         notes=(
             "TerraMesh L1C statistics (B10 mean 506 DN) suggest a mix of data with and "
             "without the +1000 offset: fed without it; URL not pinned to a commit"
@@ -607,6 +612,7 @@ _ENTRIES: tuple[Weights, ...] = (
         crop_size=None,
         native_width=1024,
         recipe="vit",
+        resizable=False,
         notes="one frame per season (num_frames=1); URL not pinned to a commit",
     ),
 )
