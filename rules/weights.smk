@@ -2,14 +2,7 @@
 # the cache folder, copied from a configured local folder or downloaded.
 from eobench.encoders.weights import WEIGHTS
 
-WEIGHTS_CONFIG = config.get("weights", {})
-WEIGHTS_CACHE = WEIGHTS_CONFIG.get("cache_dir", "resources/weights")
-
-
-def weights_checksums(wildcards):
-    """The SHA256SUMS of the weights an encoder names (none for other encoders)."""
-    name = config["encoders"][wildcards.encoder].get("weights")
-    return [f"{WEIGHTS_CACHE}/{name}/SHA256SUMS"] if name else []
+WEIGHTS_CACHE = config.get("weights", {}).get("cache_dir", "resources/weights")
 
 
 rule retrieve_weights:
@@ -25,7 +18,5 @@ rule retrieve_weights:
     # weights.local_dirs and weights.download are read by the script from the config, on
     # purpose untracked: where verified files come from does not change them, so adding a
     # local folder must not rerun this rule and, after it, every extraction.
-    params:
-        cache_dir=WEIGHTS_CACHE,
     script:
         "../scripts/retrieve_weights.py"

@@ -13,16 +13,15 @@ def main(smk):
 
     # Untracked on purpose (see the rule): the source of verified files changes nothing.
     settings = smk.config.get("weights", {})
+    output = Path(smk.output[0])  # <cache_dir>/<weights>/SHA256SUMS
     folder = retrieve_weights(
         smk.wildcards.weights,
         local_dirs=settings.get("local_dirs", []),
-        cache_dir=smk.params.cache_dir,
+        cache_dir=output.parent.parent,
         download=settings.get("download", True),
         progress=False,  # the log is a file: no progress bar
     )
-    written = write_checksums(smk.wildcards.weights, folder)
-    if Path(written) != Path(smk.output[0]):  # the cache folder and the output agree
-        raise RuntimeError(f"wrote {written}, expected {smk.output[0]}")
+    write_checksums(smk.wildcards.weights, folder)
 
 
 run(main, snakemake)
