@@ -48,6 +48,7 @@ def load_builtin_encoders() -> None:
         patch_transformer,
         pca,
         presto,
+        pretrained,
         random,
         rcf,
     )

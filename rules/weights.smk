@@ -1,0 +1,22 @@
+# Pretrained weights: the verified files of a registry entry (eobench.encoders.weights) in
+# the cache folder, copied from a configured local folder or downloaded.
+from eobench.encoders.weights import WEIGHTS
+
+WEIGHTS_CACHE = config.get("weights", {}).get("cache_dir", "resources/weights")
+
+
+rule retrieve_weights:
+    """All files of one entry (several for Galileo), verified; SHA256SUMS is written last."""
+    output:
+        f"{WEIGHTS_CACHE}/{{weights}}/SHA256SUMS",
+    log:
+        "results/logs/retrieve_weights/{weights}.log",
+    wildcard_constraints:
+        weights="|".join(WEIGHTS),
+    conda:
+        "../envs/data.yaml"
+    # weights.local_dirs and weights.download are read by the script from the config, on
+    # purpose untracked: where verified files come from does not change them, so adding a
+    # local folder must not rerun this rule and, after it, every extraction.
+    script:
+        "../scripts/retrieve_weights.py"
