@@ -13,6 +13,7 @@ configfile: "config/config.yaml"
 
 include: "rules/common.smk"
 include: "rules/data.smk"
+include: "rules/weights.smk"
 include: "rules/embed.smk"
 include: "rules/probe.smk"
 include: "rules/score.smk"

@@ -156,6 +156,7 @@ rule table_claims:
         baselines=config["statistics"]["baselines"],
         decimals=table_decimals(),
         tie_tolerance=config["scoring"]["tie_tolerance"],
+        pretrained=pretrained_encoders(),
         settings=config["tables"]["claims"],
     script:
         "../scripts/table_claims.py"

@@ -17,6 +17,7 @@ from eobench.config import check_config
 from eobench.errors import EobenchError
 from eobench.embeddings import table_columns
 from eobench.probes.keys import probe_values
+from eobench.retrieval import resolve_weights
 
 SCHEMA = REPO_ROOT / "config" / "schema" / "config.schema.yaml"
 try:
@@ -42,7 +43,38 @@ CONFIG_HASH = hashlib.sha256(
         default=str,
     ).encode()
 ).hexdigest()[:12]
-SELECTED_ENCODERS = config["selected_encoders"] or list(config["encoders"])
+#: Encoders the config asks for; those whose weights are nowhere are left out below.
+REQUESTED_ENCODERS = config["selected_encoders"] or list(config["encoders"])
+WEIGHTS_CACHE = config["weights"]["cache_dir"]
+
+
+def encoder_weights(encoder):
+    """Name of the weights registry entry of an encoder, or None."""
+    return config["encoders"][encoder].get("weights")
+
+
+def weights_found(encoder):
+    """Whether extraction will find the encoder's weights: in a configured local folder,
+    in the cache, or by download when weights.download allows it (a file whose checksum
+    does not match is an error, not a miss)."""
+    name = encoder_weights(encoder)
+    if name is None or config["weights"]["download"]:
+        return True
+    try:
+        return resolve_weights(name, config["weights"]["local_dirs"], WEIGHTS_CACHE) is not None
+    except EobenchError as error:
+        sys.exit(f"error: config key encoders.{encoder}.weights: {error}")
+
+
+for _encoder in REQUESTED_ENCODERS:
+    if not weights_found(_encoder):
+        print(
+            f"eobench: encoders.{_encoder} left out: weights {encoder_weights(_encoder)!r} "
+            f"are in none of weights.local_dirs {config['weights']['local_dirs']} nor in "
+            f"{WEIGHTS_CACHE}; set weights.download: true to download them",
+            file=sys.stderr,
+        )
+SELECTED_ENCODERS = [e for e in REQUESTED_ENCODERS if weights_found(e)]
 PROTOCOLS = config["probe"]["protocols"]
 GPUS = config["resources"]["gpu"]
 ABLATIONS = config["ablations"]
@@ -62,6 +94,26 @@ wildcard_constraints:
     size=r"\d+",
     layer=r"\d+",
     ablation="probe_depth|embedding_size|layers",
+
+
+def weights_checksums(wildcards):
+    """The verified weights of an encoder (rule retrieve_weights), or nothing."""
+    name = encoder_weights(wildcards.encoder)
+    return [f"{WEIGHTS_CACHE}/{name}/SHA256SUMS"] if name else []
+
+
+def selected_weights():
+    """Weights entries of the requested encoders (target all_weights)."""
+    return list(dict.fromkeys(filter(None, map(encoder_weights, REQUESTED_ENCODERS))))
+
+
+def pretrained_encoders():
+    """Selected encoders that run pretrained weights (the claims about them)."""
+    return [
+        e
+        for e in SELECTED_ENCODERS
+        if encoder_weights(e) and config["encoders"][e].get("pretrained", True)
+    ]
 
 
 def dataset_config(wildcards):

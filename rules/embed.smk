@@ -9,6 +9,7 @@ rule extract_embeddings:
         user_table=lambda wildcards: config["encoders"][wildcards.encoder].get(
             "path", []
         ),
+        weights=weights_checksums,
     output:
         "results/embeddings/{dataset}/{encoder}/{aggregation}.parquet",
     log:
@@ -48,6 +49,7 @@ rule extract_native_embeddings:
     input:
         cubes="results/data/{dataset}/cubes.zarr",
         samples="results/data/{dataset}/samples.parquet",
+        weights=weights_checksums,
     output:
         "results/embeddings/{dataset}/{encoder}/{aggregation}_native.parquet",
     log:
@@ -91,6 +93,7 @@ rule extract_layer_embeddings:
     input:
         cubes="results/data/{dataset}/cubes.zarr",
         samples="results/data/{dataset}/samples.parquet",
+        weights=weights_checksums,
     output:
         "results/embeddings/{dataset}/{encoder}/{aggregation}_layer{layer}.parquet",
     log:

@@ -2,8 +2,6 @@
 # the cache folder, copied from a configured local folder or downloaded.
 from eobench.encoders.weights import WEIGHTS
 
-WEIGHTS_CACHE = config.get("weights", {}).get("cache_dir", "resources/weights")
-
 
 rule retrieve_weights:
     """All files of one entry (several for Galileo), verified; SHA256SUMS is written last."""
@@ -20,3 +18,10 @@ rule retrieve_weights:
     # local folder must not rerun this rule and, after it, every extraction.
     script:
         "../scripts/retrieve_weights.py"
+
+
+rule all_weights:
+    """The weights of every selected encoder that has them (downloads with
+    weights.download: true)."""
+    input:
+        [f"{WEIGHTS_CACHE}/{name}/SHA256SUMS" for name in selected_weights()],

@@ -12,15 +12,19 @@ def main(smk):
     import pandas as pd
 
     from eobench.encoders.extract import extract_embeddings
+    from eobench.encoders.weights import encoder_spec_with_weights
 
     samples = pd.read_parquet(smk.input.samples)
     # Encoders that learn (pca) see the random split's training samples only.
     train_ids = samples.loc[samples["split_random"] == "train", "id"].tolist()
     latlon = samples.sort_values("row")[["lat", "lon"]].to_numpy(dtype="float64")
+    key = f"encoders.{smk.wildcards.encoder}"
+    # The verified weights folder (rule retrieve_weights) holds the checkpoint files.
+    folder = str(Path(smk.input.weights[0]).parent) if smk.input.weights else None
     extract_embeddings(
         smk.input.cubes,
         smk.output[0],
-        encoder_spec=smk.params.encoder,
+        encoder_spec=encoder_spec_with_weights(smk.params.encoder, folder, key),
         aggregation=smk.wildcards.aggregation,
         embedding_dim=smk.params.embedding_dim,
         seed=smk.params.seed,
@@ -28,7 +32,7 @@ def main(smk):
         batch_size=smk.params.extraction["batch_size"],
         device=smk.params.extraction["device"],
         progress=True,
-        key=f"encoders.{smk.wildcards.encoder}",
+        key=key,
         latlon=latlon,
     )
 

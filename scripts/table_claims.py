@@ -28,6 +28,7 @@ def main(smk):
         baselines=smk.params.baselines,
         decimals=smk.params.decimals,
         tie_tolerance=smk.params.tie_tolerance,
+        pretrained=smk.params.pretrained,
     )
     notes = [claims_caption_note(smk.params.baselines)]
     write_rule_table(smk, claims, "tables.claims", notes=notes)

@@ -25,6 +25,7 @@ Facts were read from torchgeo @ 7ea0616 (0.8.0.dev0: ``torchgeo/models/resnet.py
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -619,6 +620,34 @@ _ENTRIES: tuple[Weights, ...] = (
 
 #: The registry: weights name -> entry.
 WEIGHTS: dict[str, Weights] = {entry.name: entry for entry in _ENTRIES}
+
+
+def encoder_spec_with_weights(
+    spec: dict[str, Any], folder: str | None, key: str = "encoder"
+) -> dict[str, Any]:
+    """The encoder parameters of a config entry whose ``weights`` name a registry entry.
+
+    ``weights`` is replaced by ``checkpoint``, the entry's checkpoint file in ``folder``
+    (the verified cache folder of rule ``retrieve_weights``); the ``pretrained`` encoder
+    type keeps ``weights`` too, since it builds its network from the entry. A spec without
+    ``weights`` comes back unchanged. The entry must be run by the spec's encoder type.
+    """
+    spec = dict(spec)
+    name = spec.get("weights")
+    if name is None:
+        return spec
+    weights = get_weights(name, f"{key}.weights")
+    if spec.get("type") != weights.encoder_type:
+        raise EobenchError(
+            f"config key {key}.weights: weights {name!r} run with encoder type "
+            f"{weights.encoder_type!r}, not {spec.get('type')!r}"
+        )
+    if folder is None:
+        raise EobenchError(f"config key {key}.weights: the folder of weights {name!r} is missing")
+    if weights.encoder_type != "pretrained":
+        del spec["weights"]
+    spec.setdefault("checkpoint", str(Path(folder) / weights.checkpoint.filename))
+    return spec
 
 
 def get_weights(name: str, key: str = "weights") -> Weights:
