@@ -401,6 +401,10 @@ CASES: dict[str, tuple[str, dict[str, int]]] = {
     ),
     # resources tag jobs for a scheduler; they change no result
     "resources.gpu": ("resources: {gpu: 1}", {}),
+    # where verified weights come from changes no result (and the tiny run has none)
+    "weights.local_dirs": ("weights: {local_dirs: [elsewhere]}", {}),
+    "weights.cache_dir": ("weights: {cache_dir: elsewhere}", {}),
+    "weights.download": ("weights: {download: true}", {}),
 }
 
 #: The run summary prints the leaderboards, the claims, a hash of the settings behind the
@@ -409,6 +413,9 @@ SUMMARY_UNCHANGED = {
     "datasets.source",
     "figures.layers",
     "resources.gpu",
+    "weights.local_dirs",
+    "weights.cache_dir",
+    "weights.download",
     *(key for key in CASES if key.startswith("figures.") and key != "figures.probe_diagnostics"),
     *(
         key
