@@ -113,6 +113,25 @@ class TrainingSettings:
         return ours == theirs and int(saved.get("epochs", 0)) <= self.epochs
 
 
+def split_rows(
+    store_path: str | os.PathLike, samples_path: str | os.PathLike, split: str
+) -> np.ndarray:
+    """Store rows of the samples whose ``split_random`` is ``split``, in store order."""
+    samples = pd.read_parquet(samples_path, columns=None)
+    for column in ("id", "split_random"):
+        if column not in samples:
+            raise EobenchError(f"{samples_path}: samples table has no column {column!r}")
+    ids = samples.loc[samples["split_random"] == split, "id"].astype(str)
+    position = {sample_id: row for row, sample_id in enumerate(CubeStore(store_path).sample_ids)}
+    unknown = [i for i in ids if i not in position]
+    if unknown:
+        raise EobenchError(
+            f"{samples_path}: {len(unknown)} {split} ids are not in {store_path} "
+            f"(first: {unknown[0]!r})"
+        )
+    return np.sort(np.array([position[i] for i in ids], dtype=np.int64))
+
+
 def store_images(store: CubeStore, rows: Sequence[int], split: str = "train") -> np.ndarray:
     """The S2 L1C images of ``rows``, every season one image: uint16 ``[n * T, 13, H, W]``.
 
