@@ -25,6 +25,7 @@ from eobench.encoders.compressor.model import FactorizedPriorAutoencoder, rate_d
 from eobench.encoders.compressor.train import (
     CURVE_COLUMNS,
     TrainingSettings,
+    centre_crop,
     load_checkpoint,
     partial_path_of,
     train_compressor,
@@ -360,24 +361,12 @@ def test_training_settings_errors_name_the_config_key():
         TrainingSettings.from_params({"lmbda": 0.1, "epochs": 0}, "compression.training")
 
 
-def test_images_must_be_multiples_of_16(tmp_path):
-    build_synthetic_dataset(
-        tmp_path / "cubes.zarr",
-        tmp_path / "samples.parquet",
-        tmp_path / "labels",
-        n_samples=4,
-        size=24,
-        seed=0,
-        progress=False,
-    )
-    with pytest.raises(EobenchError, match=r"24x24 pixels.*multiples of 16"):
-        train_compressor(
-            tmp_path / "cubes.zarr",
-            [0, 1],
-            tmp_path / "m.pt",
-            tmp_path / "c.csv",
-            TrainingSettings(lmbda=0.1, **TINY),
-        )
+def test_images_are_cropped_to_multiples_of_16(tmp_path):
+    images = np.arange(2 * 13 * 40 * 21, dtype=np.uint16).reshape(2, 13, 40, 21)
+    cropped = centre_crop(images, "store")
+    np.testing.assert_array_equal(cropped, images[..., 4:36, 2:18])
+    with pytest.raises(EobenchError, match=r"store: s2l1c images of 40x15 pixels"):
+        centre_crop(images[..., :15], "store")
 
 
 def test_encoder_embeds_the_unrounded_latents(trained, tiny_store):

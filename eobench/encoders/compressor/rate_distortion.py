@@ -1,7 +1,8 @@
 """Rate and distortion of the compressor and of JPEG2000 on the test images (paper Fig. 11).
 
 Images: every season of every test sample (``split_random == "test"``) is one 13-band S2
-L1C image in digital numbers. For each codec setting the table gives the mean over images
+L1C image in digital numbers (centre-cropped to sides that are multiples of 16, as the
+compressor needs, for both codecs alike). For each codec setting the table gives the mean over images
 of:
 
 - ``bpp``, bits per pixel (one pixel = all 13 bands of one location). The compressor's is

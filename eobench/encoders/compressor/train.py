@@ -149,13 +149,26 @@ def store_images(store: CubeStore, rows: Sequence[int], split: str = "train") ->
         )
     cubes = store.read(MODALITY, rows)
     images = cubes.reshape(-1, *cubes.shape[2:])
+    return centre_crop(images, str(store.path))
+
+
+def centre_crop(images: np.ndarray, where: str) -> np.ndarray:
+    """Crop ``[..., H, W]`` images centrally to sides that are multiples of 16 (the
+    synthesis transform doubles the side four times; 264 -> 256, as compression codes
+    pad or crop); sides under 16 are an :class:`EobenchError`."""
     height, width = images.shape[-2:]
-    if height % DOWNSAMPLING or width % DOWNSAMPLING:
+    kept_height, kept_width = (side // DOWNSAMPLING * DOWNSAMPLING for side in (height, width))
+    if min(kept_height, kept_width) == 0:
         raise EobenchError(
-            f"{store.path}: {MODALITY} images of {height}x{width} pixels; the compressor "
-            f"needs sides that are multiples of {DOWNSAMPLING}"
+            f"{where}: {MODALITY} images of {height}x{width} pixels; the compressor needs "
+            f"sides of at least {DOWNSAMPLING}"
         )
-    return images
+    if (kept_height, kept_width) != (height, width):
+        log.info(
+            "%s: images cropped from %dx%d to %dx%d", where, height, width, kept_height, kept_width
+        )
+    top, left = (height - kept_height) // 2, (width - kept_width) // 2
+    return images[..., top : top + kept_height, left : left + kept_width]
 
 
 def normalised(images: np.ndarray) -> torch.Tensor:
