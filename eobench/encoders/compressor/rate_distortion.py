@@ -2,8 +2,8 @@
 
 Images: every season of every test sample (``split_random == "test"``) is one 13-band S2
 L1C image in digital numbers (centre-cropped to sides that are multiples of 16, as the
-compressor needs, for both codecs alike). For each codec setting the table gives the mean over images
-of:
+compressor needs, for both codecs alike). For each codec setting the table gives the mean
+over images of:
 
 - ``bpp``, bits per pixel (one pixel = all 13 bands of one location). The compressor's is
   the ideal code length of its rounded latents under its entropy model,

@@ -11,7 +11,8 @@ seeded the same way, so the run after epoch ``e`` depends only on the state save
 end of epoch ``e - 1``. That state (weights, optimizer moments, epoch, training curve) is
 written atomically after every epoch to a partial checkpoint beside the final one; a run
 that finds a partial checkpoint of the same settings continues from it, and on CPU ends
-with the same weights as an uninterrupted run.
+with the same weights as an uninterrupted run (bit for bit with the same number of torch
+threads: the thread count changes the order of floating-point sums).
 """
 
 from __future__ import annotations
