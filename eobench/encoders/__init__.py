@@ -52,6 +52,7 @@ def load_builtin_encoders() -> None:
         random,
         rcf,
     )
+    from eobench.encoders.compressor import encoder as compressor_encoder  # noqa: F401
 
 
 __all__ = ["ENCODERS", "CubeBatch", "Encoder", "build_encoder", "register"]

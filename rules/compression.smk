@@ -1,0 +1,90 @@
+# The neural-compression baseline (NeuCo-Bench): Ballé's factorized-prior autoencoder,
+# one per lambda, trained on the random split's training samples; its rate-distortion
+# against JPEG2000 on the test samples (Fig. 11). The encoder `compressor` embeds with
+# one of these checkpoints (its `checkpoint` parameter).
+#
+# Config this file reads (to be added to config.yaml and the schema):
+#
+#   compression:
+#     lambdas: [0.025, 0.1, 0.5]
+#     training: {epochs: 10, batch_size: 16, learning_rate: 0.001,
+#                intermediate_channels: 64, latent_channels: 128, device: cpu}
+#     rate_distortion: {jpeg2000_levels: [30, 35, 40, 45, 50, 60, 70, 80, 0],
+#                       batch_size: 64, device: cpu}
+#   figures:
+#     rate_distortion: {}   # width, height, dpi, title, log_x
+#
+# config/paper.yaml: intermediate_channels 256, latent_channels 128, more epochs.
+
+#: Lambdas as they appear in file names (0.1, not 0.10).
+COMPRESSION_LAMBDAS = [
+    f"{float(value):g}" for value in config["compression"]["lambdas"]
+]
+
+
+wildcard_constraints:
+    lmbda=r"\d+(\.\d+)?",
+
+
+rule train_compressor:
+    """One factorized-prior autoencoder (R + lambda MSE); a killed run resumes from
+    `<checkpoint>.partial`, which is not an output so Snakemake keeps it."""
+    input:
+        cubes="results/data/{dataset}/cubes.zarr",
+        samples="results/data/{dataset}/samples.parquet",
+    output:
+        checkpoint="results/compressor/{dataset}/lambda{lmbda}.pt",
+        curve="results/compressor/{dataset}/lambda{lmbda}_curve.csv",
+    log:
+        "results/logs/train_compressor/{dataset}/lambda{lmbda}.log",
+    conda:
+        "../envs/torch.yaml"
+    threads: 2
+    resources:
+        gpu=GPUS,
+    params:
+        training=config["compression"]["training"],
+        seed=config["seed"],
+    script:
+        "../scripts/train_compressor.py"
+
+
+rule rate_distortion:
+    """Bits per pixel and PSNR of every lambda and of a JPEG2000 sweep on the test images."""
+    input:
+        cubes="results/data/{dataset}/cubes.zarr",
+        samples="results/data/{dataset}/samples.parquet",
+        checkpoints=expand(
+            "results/compressor/{{dataset}}/lambda{lmbda}.pt",
+            lmbda=COMPRESSION_LAMBDAS,
+        ),
+    output:
+        "results/ablations/{dataset}/rate_distortion.csv",
+    log:
+        "results/logs/rate_distortion/{dataset}.log",
+    conda:
+        "../envs/torch.yaml"
+    threads: 2
+    params:
+        settings=config["compression"]["rate_distortion"],
+    script:
+        "../scripts/rate_distortion.py"
+
+
+rule figure_rate_distortion:
+    """PSNR against bits per pixel: the compressor's lambdas joined, JPEG2000 as a curve
+    (Fig. 11)."""
+    input:
+        table="results/ablations/{dataset}/rate_distortion.csv",
+    output:
+        pdf="results/figures/{dataset}/rate_distortion.pdf",
+        png="results/figures/{dataset}/rate_distortion.png",
+    log:
+        "results/logs/figure_rate_distortion/{dataset}.log",
+    conda:
+        "../envs/plots.yaml"
+    params:
+        settings=config["figures"].get("rate_distortion", {}),
+        encoders=ENCODER_ORDER,
+    script:
+        "../scripts/figure_rate_distortion.py"
