@@ -157,6 +157,7 @@ rule table_claims:
         decimals=table_decimals(),
         tie_tolerance=config["scoring"]["tie_tolerance"],
         pretrained=pretrained_encoders(),
+        compressor_lambdas=compressor_lambdas(),
         settings=config["tables"]["claims"],
     script:
         "../scripts/table_claims.py"

@@ -62,7 +62,10 @@ def weights_found(encoder):
     if name is None or config["weights"]["download"]:
         return True
     try:
-        return resolve_weights(name, config["weights"]["local_dirs"], WEIGHTS_CACHE) is not None
+        return (
+            resolve_weights(name, config["weights"]["local_dirs"], WEIGHTS_CACHE)
+            is not None
+        )
     except EobenchError as error:
         sys.exit(f"error: config key encoders.{encoder}.weights: {error}")
 
@@ -115,6 +118,35 @@ def pretrained_encoders():
         for e in SELECTED_ENCODERS
         if encoder_weights(e) and config["encoders"][e].get("pretrained", True)
     ]
+
+
+#: Checkpoints the DAG trains itself, by encoder type (the path of each).
+TRAINED_CHECKPOINTS = {
+    "compressor": "results/compressor/{dataset}/lambda{lmbda}.pt",
+}
+
+
+def lambda_label(value):
+    """A compressor's lambda as file names write it (0.1, not 0.10)."""
+    return f"{float(value):g}"
+
+
+def trained_checkpoint(wildcards):
+    """The checkpoint a rule trains for this encoder (compressor), or nothing."""
+    spec = config["encoders"][wildcards.encoder]
+    path = TRAINED_CHECKPOINTS.get(spec["type"])
+    if path is None:
+        return []
+    return [path.format(dataset=wildcards.dataset, lmbda=lambda_label(spec["lambda"]))]
+
+
+def compressor_lambdas():
+    """Selected compressor encoders -> their lambda (claims and Fig. 11)."""
+    return {
+        e: float(config["encoders"][e]["lambda"])
+        for e in SELECTED_ENCODERS
+        if config["encoders"][e]["type"] == "compressor"
+    }
 
 
 def dataset_config(wildcards):
@@ -232,6 +264,8 @@ def table_targets():
     stem = f"results/tables/{DATASET}"
     targets = [f"{stem}/claims.{ext}" for ext in ("csv", "md", "tex")]
     targets += [f"{stem}/runtime_scaling.{ext}" for ext in ("csv", "md", "tex")]
+    if compressor_lambdas():
+        targets.append(f"results/ablations/{DATASET}/rate_distortion.csv")
     if "probe_depth" in ablations_run():
         targets += [
             f"{stem}/{name}.{ext}"
@@ -323,6 +357,8 @@ def figure_targets():
     ]
     figures += [figure for name in ablations_run() for figure in ABLATION_FIGURES[name]]
     figures += ["channel_correlation", "task_samples", "sample_map", "runtime_scaling"]
+    if compressor_lambdas():
+        figures.append("rate_distortion")
     # Per-run diagnostics of the main tables' probes.
     if config["probe"]["enable_plots"]:
         figures += [

@@ -2,24 +2,6 @@
 # one per lambda, trained on the random split's training samples; its rate-distortion
 # against JPEG2000 on the test samples (Fig. 11). The encoder `compressor` embeds with
 # one of these checkpoints (its `checkpoint` parameter).
-#
-# Config this file reads (to be added to config.yaml and the schema):
-#
-#   compression:
-#     lambdas: [0.025, 0.1, 0.5]
-#     training: {epochs: 10, batch_size: 16, learning_rate: 0.001,
-#                intermediate_channels: 64, latent_channels: 128, device: cpu}
-#     rate_distortion: {jpeg2000_levels: [30, 35, 40, 45, 50, 60, 70, 80, 0],
-#                       batch_size: 64, device: cpu}
-#   figures:
-#     rate_distortion: {}   # width, height, dpi, title, log_x
-#
-# config/paper.yaml: intermediate_channels 256, latent_channels 128, more epochs.
-
-#: Lambdas as they appear in file names (0.1, not 0.10).
-COMPRESSION_LAMBDAS = [
-    f"{float(value):g}" for value in config["compression"]["lambdas"]
-]
 
 
 wildcard_constraints:
@@ -54,10 +36,10 @@ rule rate_distortion:
     input:
         cubes="results/data/{dataset}/cubes.zarr",
         samples="results/data/{dataset}/samples.parquet",
-        checkpoints=expand(
-            "results/compressor/{{dataset}}/lambda{lmbda}.pt",
-            lmbda=COMPRESSION_LAMBDAS,
-        ),
+        checkpoints=lambda wildcards: [
+            f"results/compressor/{wildcards.dataset}/lambda{lambda_label(value)}.pt"
+            for value in sorted(set(compressor_lambdas().values()))
+        ],
     output:
         "results/ablations/{dataset}/rate_distortion.csv",
     log:
@@ -84,7 +66,7 @@ rule figure_rate_distortion:
     conda:
         "../envs/plots.yaml"
     params:
-        settings=config["figures"].get("rate_distortion", {}),
+        settings=config["figures"]["rate_distortion"],
         encoders=ENCODER_ORDER,
     script:
         "../scripts/figure_rate_distortion.py"

@@ -10,6 +10,7 @@ rule extract_embeddings:
             "path", []
         ),
         weights=weights_checksums,
+        trained=trained_checkpoint,
     output:
         "results/embeddings/{dataset}/{encoder}/{aggregation}.parquet",
     log:

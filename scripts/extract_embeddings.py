@@ -12,7 +12,7 @@ def main(smk):
     import pandas as pd
 
     from eobench.encoders.extract import extract_embeddings
-    from eobench.encoders.weights import encoder_spec_with_weights
+    from eobench.encoders.weights import encoder_spec_with_checkpoint, encoder_spec_with_weights
 
     samples = pd.read_parquet(smk.input.samples)
     # Encoders that learn (pca) see the random split's training samples only.
@@ -21,10 +21,13 @@ def main(smk):
     key = f"encoders.{smk.wildcards.encoder}"
     # The verified weights folder (rule retrieve_weights) holds the checkpoint files.
     folder = str(Path(smk.input.weights[0]).parent) if smk.input.weights else None
+    spec = encoder_spec_with_weights(smk.params.encoder, folder, key)
+    if smk.input.get("trained"):  # a checkpoint trained by the DAG (compressor)
+        spec = encoder_spec_with_checkpoint(spec, smk.input.trained[0])
     extract_embeddings(
         smk.input.cubes,
         smk.output[0],
-        encoder_spec=encoder_spec_with_weights(smk.params.encoder, folder, key),
+        encoder_spec=spec,
         aggregation=smk.wildcards.aggregation,
         embedding_dim=smk.params.embedding_dim,
         seed=smk.params.seed,

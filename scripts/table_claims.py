@@ -29,6 +29,7 @@ def main(smk):
         decimals=smk.params.decimals,
         tie_tolerance=smk.params.tie_tolerance,
         pretrained=smk.params.pretrained,
+        compressor_lambdas=smk.params.compressor_lambdas,
     )
     notes = [claims_caption_note(smk.params.baselines)]
     write_rule_table(smk, claims, "tables.claims", notes=notes)

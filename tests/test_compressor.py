@@ -13,7 +13,6 @@ import torch
 from scipy.stats import logistic
 
 from eobench.aggregation import encode_batch
-from eobench.data.bands import MODALITIES
 from eobench.data.store import CubeStore
 from eobench.data.synth import build_synthetic_dataset
 from eobench.embeddings import load_embeddings
@@ -226,16 +225,17 @@ def test_model_shapes(height, width):
     assert [layer.inverse for layer in model.synthesis if isinstance(layer, GDN)] == [True] * 3
 
 
-def test_rate_distortion_loss_is_bpp_plus_lambda_mse():
+def test_rate_distortion_loss_is_bpp_plus_lambda_mse_in_8_bit_units():
     torch.manual_seed(1)
     model = FactorizedPriorAutoencoder(13, 8, 5).eval()
-    images = torch.randn(3, 13, 32, 32)
+    images = torch.rand(3, 13, 32, 32)
     with torch.no_grad():
         out = model(images)
         loss, rate, distortion = rate_distortion_loss(images, out, 0.1)
     likelihoods = out["likelihoods"].numpy().astype(np.float64)
     bpp = -np.log2(likelihoods).sum() / (3 * 32 * 32)
-    mse = np.mean((out["x_hat"].numpy().astype(np.float64) - images.numpy()) ** 2)
+    # CompressAI's RateDistortionLoss: lambda * 255^2 * MSE of [0, 1] images + bpp.
+    mse = 255**2 * np.mean((out["x_hat"].numpy().astype(np.float64) - images.numpy()) ** 2)
     assert rate.item() == pytest.approx(bpp, rel=1e-5)
     assert distortion.item() == pytest.approx(mse, rel=1e-5)
     assert loss.item() == pytest.approx(bpp + 0.1 * mse, rel=1e-5)
@@ -380,11 +380,11 @@ def test_encoder_embeds_the_unrounded_latents(trained, tiny_store):
     pre = encode_batch(encoder, cubes, rows, ids, "pre")
     post = encode_batch(encoder, cubes, rows, ids, "post")
     assert pre.shape == post.shape == (5, 1024) and pre.dtype == np.float32
-    # Reference: the analysis transform of the checkpoint's weights on the normalised
-    # images; a 2x2 latent of 6 channels is 24 values, zero-padded to N.
+    # Reference: the analysis transform of the checkpoint's weights on the images as
+    # reflectance in [0, 1]; a 2x2 latent of 6 channels is 24 values, zero-padded to N.
     model = FactorizedPriorAutoencoder(**state["architecture"])
     model.load_state_dict(state["model"])
-    normalised = MODALITIES["s2l1c"].normalise(cubes["s2l1c"].astype(np.float32))
+    normalised = np.clip(cubes["s2l1c"].astype(np.float32) / 10000.0, 0.0, 1.0)
     with torch.no_grad():
         per_season = np.stack(
             [model.analysis(torch.from_numpy(normalised[:, t])).numpy() for t in range(4)], 1

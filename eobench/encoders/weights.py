@@ -650,6 +650,17 @@ def encoder_spec_with_weights(
     return spec
 
 
+#: Keys of an encoder entry read by the rule that trains its checkpoint, not by the encoder.
+TRAINING_KEYS = ("lambda",)
+
+
+def encoder_spec_with_checkpoint(spec: dict[str, Any], checkpoint: str) -> dict[str, Any]:
+    """The encoder parameters of an entry whose checkpoint a rule of the DAG trained
+    (``compressor``): its training keys replaced by ``checkpoint``."""
+    kept = {k: v for k, v in spec.items() if k not in TRAINING_KEYS}
+    return {**kept, "checkpoint": str(checkpoint)}
+
+
 def get_weights(name: str, key: str = "weights") -> Weights:
     """The registry entry ``name``; an unknown name is an error naming config ``key``."""
     try:

@@ -10,13 +10,13 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from eobench.data.bands import MODALITIES
 from eobench.encoders import register
 from eobench.encoders.base import CubeBatch, Encoder
 from eobench.encoders.compressor.train import (
     MODALITY,
     load_checkpoint,
     model_from_checkpoint,
+    to_reflectance,
 )
 from eobench.encoders.rcf import resolve_device
 from eobench.encoders.reduction import reduce_features
@@ -50,7 +50,7 @@ class CompressorEncoder(Encoder):
     """The latents ``y`` of a trained factorized-prior autoencoder, before entropy coding.
 
     Each S2 L1C image (season-averaged for ``pre``, one season at a time for ``post``)
-    is normalised with :data:`~eobench.data.bands.MODALITIES` and analysed; the latents
+    is scaled to reflectance in [0, 1] as in training and analysed; the latents
     (not rounded) are average-pooled to ``pool_size x pool_size`` (:func:`pooled_latents`:
     sides shorter than that are kept, so a 32x32 tile's 2x2 latent gives ``4 M``
     values), flattened channel by channel and reduced to ``N`` by averaging neighbouring
@@ -98,7 +98,7 @@ class CompressorEncoder(Encoder):
         self.model = model_from_checkpoint(state).to(self.device)
 
     def encode(self, batch: CubeBatch) -> np.ndarray:
-        cubes = MODALITIES[MODALITY].normalise(batch.cubes[MODALITY])  # [B, T, 13, H, W]
+        cubes = to_reflectance(batch.cubes[MODALITY]).numpy()  # [B, T, 13, H, W]
         n_samples, n_seasons = cubes.shape[:2]
         images = torch.from_numpy(cubes.reshape(-1, *cubes.shape[2:])).to(self.device)
         with torch.inference_mode():

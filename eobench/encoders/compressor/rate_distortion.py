@@ -31,15 +31,14 @@ import numpy as np
 import pandas as pd
 import torch
 
-from eobench.data.bands import MODALITIES
 from eobench.data.store import CubeStore
 from eobench.encoders.compressor.model import FactorizedPriorAutoencoder
 from eobench.encoders.compressor.train import (
-    MODALITY,
+    REFLECTANCE_PER_DN,
     load_checkpoint,
     model_from_checkpoint,
-    normalised,
     store_images,
+    to_reflectance,
 )
 from eobench.encoders.rcf import resolve_device
 from eobench.errors import EobenchError
@@ -80,17 +79,14 @@ def compressor_codes(
     and the reconstruction in digital numbers (float32 ``[n, 13, H, W]``)."""
     device = resolve_device(device)
     model = model.eval().to(device)
-    stats = MODALITIES[MODALITY]
-    mean = np.asarray(stats.mean, dtype=np.float32).reshape(1, -1, 1, 1)
-    std = np.asarray(stats.std, dtype=np.float32).reshape(1, -1, 1, 1)
     height, width = images.shape[-2:]
     bpp, reconstructed = [], []
     with torch.inference_mode():
         for start in range(0, len(images), batch_size):
-            output = model(normalised(images[start : start + batch_size]).to(device))
+            output = model(to_reflectance(images[start : start + batch_size]).to(device))
             bits = -torch.log2(output["likelihoods"]).sum(dim=(1, 2, 3))
             bpp.append((bits / (height * width)).cpu().numpy())
-            reconstructed.append(output["x_hat"].cpu().numpy() * std + mean)
+            reconstructed.append(output["x_hat"].cpu().numpy() / REFLECTANCE_PER_DN)
     return np.concatenate(bpp).astype(np.float64), np.concatenate(reconstructed)
 
 

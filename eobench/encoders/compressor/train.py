@@ -1,7 +1,7 @@
 """Training the factorized-prior autoencoder on the training samples' Sentinel-2 L1C images.
 
-Every season of every training sample is one image, normalised band-wise with
-:data:`eobench.data.bands.MODALITIES` ``["s2l1c"]``. The loss is ``R + lambda * D``
+Every season of every training sample is one image of the store's ``s2l1c`` bands as
+reflectance in [0, 1] (:func:`to_reflectance`). The loss is ``R + lambda * D``
 (:func:`~eobench.encoders.compressor.model.rate_distortion_loss`), minimised with Adam at
 a constant learning rate.
 
@@ -172,9 +172,15 @@ def centre_crop(images: np.ndarray, where: str) -> np.ndarray:
     return images[..., top : top + kept_height, left : left + kept_width]
 
 
-def normalised(images: np.ndarray) -> torch.Tensor:
-    """Digital numbers ``[n, 13, H, W]`` standardised band-wise, as a float32 tensor."""
-    return torch.from_numpy(MODALITIES[MODALITY].normalise(images, band_axis=1))
+#: Digital numbers to reflectance: the codec sees images in [0, 1], as learned image
+#: codecs (CompressAI's) do, so that the paper's lambdas keep their meaning.
+REFLECTANCE_PER_DN = 1e-4
+
+
+def to_reflectance(images: np.ndarray) -> torch.Tensor:
+    """Digital numbers ``[..., 13, H, W]`` as reflectance clipped to [0, 1] (float32)."""
+    scaled = np.asarray(images, dtype=np.float32) * np.float32(REFLECTANCE_PER_DN)
+    return torch.from_numpy(np.clip(scaled, 0.0, 1.0))
 
 
 def build_model(settings: TrainingSettings, in_channels: int) -> FactorizedPriorAutoencoder:
@@ -209,7 +215,7 @@ def train_one_epoch(
         torch.manual_seed(seed)
         for start in range(0, len(order), settings.batch_size):
             chosen = np.sort(order[start : start + settings.batch_size])
-            batch = normalised(images[chosen]).to(device)
+            batch = to_reflectance(images[chosen]).to(device)
             loss, rate, distortion = rate_distortion_loss(batch, model(batch), settings.lmbda)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
