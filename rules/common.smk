@@ -218,8 +218,11 @@ SIZE_ABLATION = {
 
 
 def ablation_encoders(section):
+    """Encoders of an ablation (null: the selected ones), less those without weights."""
     chosen = ABLATIONS[section]["encoders"]
-    return list(chosen) if chosen is not None else SELECTED_ENCODERS
+    if chosen is None:
+        return SELECTED_ENCODERS
+    return [e for e in chosen if e in SELECTED_ENCODERS or e not in REQUESTED_ENCODERS]
 
 
 def ablation_runs(ablation):
