@@ -314,6 +314,7 @@ def retrieve_weights(
     cache_dir: str | os.PathLike = "resources/weights",
     download: bool = True,
     *,
+    mirror: str | None = None,
     retries: int = 5,
     backoff_s: float = 1.0,
     progress: bool = True,
@@ -321,7 +322,9 @@ def retrieve_weights(
     """Fill the cache folder ``cache_dir/<name>`` with the verified files; return it.
 
     Files come from a configured local folder when one holds them (copied, verified),
-    else from their URLs when ``download`` is true. Partial downloads live in
+    else from their URLs when ``download`` is true; with ``mirror`` (a cluster's or a
+    test's copy of the upstream files) from ``<mirror>/<name>/<filename>`` instead,
+    verified against the same checksums. Partial downloads live in
     ``cache_dir/.partial/<name>/`` so that a failed run (whose outputs Snakemake removes)
     resumes where it stopped.
     """
@@ -343,6 +346,7 @@ def retrieve_weights(
             digest = download_file(
                 entry,
                 target,
+                url=f"{mirror.rstrip('/')}/{weights.name}/{entry.filename}" if mirror else None,
                 part_path=Path(cache_dir) / ".partial" / weights.name / (entry.filename + ".part"),
                 retries=retries,
                 backoff_s=backoff_s,
@@ -359,10 +363,10 @@ def _record_digest(target: Path, digest: str) -> None:
     log.warning("%s: no published checksum; recorded sha256 %s", target, digest)
 
 
-def download_file(entry: WeightsFile, target: Path, **options) -> str:
-    """:func:`download` one registry file with its published checksum."""
+def download_file(entry: WeightsFile, target: Path, url: str | None = None, **options) -> str:
+    """:func:`download` one registry file (from ``url``, else its own) with its checksum."""
     return download(
-        entry.url,
+        url or entry.url,
         target,
         entry.expected,
         sha256_is_prefix=entry.check == "sha256-prefix",

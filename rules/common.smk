@@ -267,8 +267,6 @@ def table_targets():
     stem = f"results/tables/{DATASET}"
     targets = [f"{stem}/claims.{ext}" for ext in ("csv", "md", "tex")]
     targets += [f"{stem}/runtime_scaling.{ext}" for ext in ("csv", "md", "tex")]
-    if compressor_lambdas():
-        targets.append(f"results/ablations/{DATASET}/rate_distortion.csv")
     if "probe_depth" in ablations_run():
         targets += [
             f"{stem}/{name}.{ext}"

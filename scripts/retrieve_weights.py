@@ -19,6 +19,7 @@ def main(smk):
         local_dirs=settings.get("local_dirs", []),
         cache_dir=output.parent.parent,
         download=settings.get("download", True),
+        mirror=settings.get("mirror"),
         progress=False,  # the log is a file: no progress bar
     )
     write_checksums(smk.wildcards.weights, folder)

@@ -512,24 +512,34 @@ def degeneracy_notes(leaderboard: pd.DataFrame) -> list[str]:
     """Notes flagging constant dimensions and samples that share one embedding.
 
     Reads the optional columns ``constant_dims``, ``zero_dims`` and ``duplicate_rows``
-    (:func:`eobench.embeddings.embedding_diagnostics`); zero dimensions are named
-    apart, since the paper's ViT recipe pads a narrow model with zeros on purpose.
+    (:func:`eobench.embeddings.embedding_diagnostics`). Dimensions zero for every sample
+    go into one note, since the paper's ViT recipe pads a narrow model with zeros on
+    purpose; other constant dimensions and duplicated embeddings get a note per method.
     """
+    counts = {
+        column: leaderboard.get(column, pd.Series(0, index=leaderboard.index)).fillna(0)
+        for column in ("constant_dims", "zero_dims", "duplicate_rows")
+    }
+    zero = [
+        f"{method} {int(n)}"
+        for method, n in zip(leaderboard["method"], counts["zero_dims"], strict=True)
+        if n
+    ]
     notes = []
-    for _, row in leaderboard.iterrows():
-        constant = int(row.get("constant_dims", 0) or 0)
-        zero = int(row.get("zero_dims", 0) or 0)
-        duplicates = int(row.get("duplicate_rows", 0) or 0)
-        if constant:
-            padding = f", {zero} of them zero everywhere (padding)" if zero else ""
-            notes.append(
-                f"{row['method']}: {constant} embedding dimensions are constant over all "
-                f"samples{padding}."
-            )
+    if zero:
+        notes.append(
+            "Dimensions that are zero for every sample (zero padding of a narrower encoder "
+            "to N, or dead features): " + ", ".join(zero) + "."
+        )
+    for i, method in enumerate(leaderboard["method"]):
+        other = int(counts["constant_dims"].iloc[i] - counts["zero_dims"].iloc[i])
+        duplicates = int(counts["duplicate_rows"].iloc[i])
+        if other:
+            notes.append(f"{method}: {other} embedding dimensions are constant (not zero) "
+                         "over all samples.")  # fmt: skip
         if duplicates:
             notes.append(
-                f"{row['method']}: {duplicates} samples have exactly the embedding of another "
-                "sample."
+                f"{method}: {duplicates} samples have exactly the embedding of another sample."
             )
     return notes
 

@@ -75,7 +75,7 @@ class TrainingSettings:
     """
 
     lmbda: float
-    epochs: int = 10
+    epochs: int = 6
     batch_size: int = 16
     learning_rate: float = 1e-3
     intermediate_channels: int = 64
