@@ -331,7 +331,7 @@ def retrieve_weights(
     weights = _entry(name)
     cache = Path(cache_dir) / weights.name
     source = resolve_weights(weights, local_dirs, None)
-    if source is None and resolve_weights(weights, (), cache_dir) is not None:
+    if source is None and _verified_cache(weights, cache_dir):
         return cache
     if source is None and not download:
         raise EobenchError(
@@ -355,6 +355,16 @@ def retrieve_weights(
         if entry.check == "unpublished":
             _record_digest(target, digest)
     return cache
+
+
+def _verified_cache(weights: Weights, cache_dir: str | os.PathLike) -> bool:
+    """Whether the cache holds every verified file; a half-filled or stale cache (a file
+    deleted or changed by hand) is filled again rather than an error."""
+    try:
+        return resolve_weights(weights, (), cache_dir) is not None
+    except EobenchError as error:
+        log.warning("%s; retrieving the weights again", error)
+        return False
 
 
 def _record_digest(target: Path, digest: str) -> None:

@@ -24,8 +24,8 @@ def workdir(tmp_path):
     return copy_workflow(tmp_path / "workflow")
 
 
-def overlay(workdir, text: str):
-    path = workdir / "overlay.yaml"
+def overlay(workdir, text: str, name: str = "overlay"):
+    path = workdir / f"{name}.yaml"
     path.write_text(text)
     return str(path)
 
@@ -71,7 +71,7 @@ def test_local_weights_reach_the_cache_and_the_encoders(workdir):
         if sha:
             assert sha in str(metadata["encoder"])
     # With the cache filled, no local folder is needed any more.
-    elsewhere = overlay(workdir, "weights: {local_dirs: [nowhere]}\n")
+    elsewhere = overlay(workdir, "weights: {local_dirs: [nowhere]}\n", "elsewhere")
     result = snakemake(workdir, "all_tables", "--dry-run", "--configfile", TINY, elsewhere,
                        "--config", f"selected_encoders={selected}")  # fmt: skip
     assert result.returncode == 0 and "left out" not in result.stderr
@@ -93,15 +93,15 @@ def test_the_compressor_trains_embeds_and_meets_jpeg2000(workdir):
     result = snakemake(workdir, *targets, "--cores", "2", "--configfile", TINY, config)
     assert result.returncode == 0, result.stderr[-3000:]
     table = pd.read_csv(workdir / "results/ablations/synth_tiny/rate_distortion.csv")
-    assert sorted(table["codec"].unique()) == ["compressor", "jpeg2000"]
+    assert sorted(table["codec"].unique()) == ["JPEG2000", "compressor"]
     assert len(table) == 3 + 2
-    lossless = table[(table["codec"] == "jpeg2000") & (table["parameter"] == 0)]
+    lossless = table[(table["codec"] == "JPEG2000") & (table["parameter"] == 0)]
     assert lossless["mse"].item() == 0
     metadata = embedding_metadata(workdir / targets[1])
     assert metadata["encoder"]["lambda"] == pytest.approx(0.1)
     assert (workdir / "results/compressor/synth_tiny/lambda0.1_curve.csv").exists()
     # The lambdas reach the claims; a changed training setting retrains every lambda.
-    changed = overlay(workdir, "compression:\n  training: {epochs: 2}\n")
+    changed = overlay(workdir, "compression:\n  training: {epochs: 2}\n", "changed")
     result = snakemake(workdir, *targets, "--dry-run", "--configfile", TINY, config, changed)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.count("rule train_compressor:") == 3
@@ -113,7 +113,10 @@ def test_the_retrieval_rule_downloads_from_a_loopback_mirror_and_resumes(workdir
     from test_retrieval import FileServer
 
     server = FileServer()
-    files = {f"galileo_nano/{p.name}": p.read_bytes() for p in (WEIGHTS / "galileo-nano").iterdir()}
+    from eobench.encoders.weights import WEIGHTS as REGISTRY
+
+    names = [entry.filename for entry in REGISTRY["galileo_nano"].files]
+    files = {f"galileo_nano/{n}": (WEIGHTS / "galileo-nano" / n).read_bytes() for n in names}
     server.files.update(files)
     server.drop_after = 1_000_000  # the first file breaks off: the rule retries with a Range
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
@@ -137,8 +140,9 @@ def test_the_retrieval_rule_downloads_from_a_loopback_mirror_and_resumes(workdir
         (workdir / "resources/weights/galileo_nano/config.json").unlink()
         result = snakemake(workdir, target, "--cores", "1", "--configfile", TINY, config)
         assert result.returncode != 0
-        assert "sha256" in result.stderr and "config.json" in result.stderr
-        assert "Traceback" not in result.stderr
+        output = result.stdout + result.stderr
+        assert "sha256" in output and "config.json" in output, output[-3000:]
+        assert "Traceback" not in output
     finally:
         server.shutdown()
         server.server_close()
