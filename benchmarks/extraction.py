@@ -9,7 +9,8 @@ smaller (target: at most 1.2 for 8x the samples; memory must stay flat in the nu
 samples, as extraction streams the store one batch at a time).
 
     python benchmarks/extraction.py [--samples 250] [--factor 8] [--size 32]
-        [--encoders averaging rcf patch_transformer presto galileo] [--threads 2]
+        [--encoders averaging rcf patch_transformer presto galileo compressor] [--threads 2]
+        [--compressor results/compressor/synth/lambda0.1.pt]
 
 Pretrained encoders read their weights from ``--weights`` (default ``../shared/real/
 weights`` beside the checkout) and are skipped, with a line saying so, where absent.
@@ -48,8 +49,9 @@ SPECS = {
         "checkpoint": "{weights}/galileo-nano",
         "normalization": "{weights}/galileo-nano/normalization.json",
     },
+    "compressor": {"type": "compressor", "checkpoint": "{compressor}"},
 }
-DEFAULT_ENCODERS = ["averaging", "rcf", "patch_transformer", "presto", "galileo"]
+DEFAULT_ENCODERS = ["averaging", "rcf", "patch_transformer", "presto", "galileo", "compressor"]
 
 #: Run in a fresh interpreter: extract once, print seconds and peak memory as JSON.
 CHILD = """
@@ -103,8 +105,9 @@ def aggregations_of(name: str) -> list[str]:
     return ["pre", "post", "none"] if time_series else ["pre", "post"]
 
 
-def resolve_spec(name: str, weights: Path) -> dict | None:
-    spec = json.loads(json.dumps(SPECS[name]).replace("{weights}", str(weights)))
+def resolve_spec(name: str, weights: Path, compressor: Path | None) -> dict | None:
+    text = json.dumps(SPECS[name]).replace("{weights}", str(weights))
+    spec = json.loads(text.replace("{compressor}", str(compressor)))
     paths = [v for k, v in spec.items() if k in ("checkpoint", "normalization")]
     missing = [p for p in paths if not Path(p).exists()]
     if missing:
@@ -121,6 +124,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--encoders", nargs="+", default=DEFAULT_ENCODERS, choices=list(SPECS))
     parser.add_argument("--weights", type=Path, default=REPO.parent / "shared" / "real" / "weights")
+    parser.add_argument(
+        "--compressor", type=Path, default=None,
+        help="a trained compressor checkpoint (results/compressor/<dataset>/lambda<l>.pt)",
+    )  # fmt: skip
     args = parser.parse_args()
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
           f"{args.threads} threads; tiles {args.size} x {args.size} px")  # fmt: skip
@@ -131,7 +138,7 @@ def main() -> None:
         stores = {n: build_store(folder, n, args.size) for n in sizes}
         rows = []
         for name in args.encoders:
-            spec = resolve_spec(name, args.weights)
+            spec = resolve_spec(name, args.weights, args.compressor)
             if spec is None:
                 continue
             for aggregation in aggregations_of(name):
