@@ -80,13 +80,7 @@ def embedding_diagnostics(values: np.ndarray) -> dict[str, int]:
 
 def table_diagnostics(path: str | os.PathLike) -> dict[str, int]:
     """The diagnostics stored with a Parquet table, else computed from the table."""
-    path = Path(path)
-    if path.suffix != ".csv":
-        stored = read_parquet_metadata(path).get("diagnostics")
-        if stored is not None:
-            return stored
-    frame = pd.read_csv(path) if path.suffix == ".csv" else pd.read_parquet(path)
-    return embedding_diagnostics(frame.drop(columns="id").to_numpy(dtype=np.float64))
+    return _stored_or_computed(path, "diagnostics", lambda values, _: embedding_diagnostics(values))
 
 
 def normalise_ids(ids: pd.Series) -> pd.Series:
@@ -252,16 +246,21 @@ def fingerprint_distance(first: dict[str, Any], second: dict[str, Any]) -> float
     return float(np.sqrt(np.mean(difference**2)))
 
 
-def table_fingerprint(path: str | os.PathLike) -> dict[str, Any]:
-    """The fingerprint stored with a Parquet table, else computed from the table."""
+def _stored_or_computed(path: str | os.PathLike, key: str, compute) -> Any:
+    """``key`` of a Parquet table's metadata, else ``compute(values, ids)`` of the table."""
     path = Path(path)
     if path.suffix != ".csv":
-        stored = read_parquet_metadata(path).get("fingerprint")
+        stored = read_parquet_metadata(path).get(key)
         if stored is not None:
             return stored
     frame = pd.read_csv(path) if path.suffix == ".csv" else pd.read_parquet(path)
     ids = normalise_ids(frame["id"]).tolist()
-    return embedding_fingerprint(frame.drop(columns="id").to_numpy(dtype=np.float64), ids)
+    return compute(frame.drop(columns="id").to_numpy(dtype=np.float64), ids)
+
+
+def table_fingerprint(path: str | os.PathLike) -> dict[str, Any]:
+    """The fingerprint stored with a Parquet table, else computed from the table."""
+    return _stored_or_computed(path, "fingerprint", embedding_fingerprint)
 
 
 def identical_tables(fingerprints: dict[str, dict[str, Any]], tolerance: float) -> pd.DataFrame:

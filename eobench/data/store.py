@@ -150,6 +150,18 @@ class CubeStore:
             selector = slice(int(chunk[0]), int(chunk[-1]) + 1) if contiguous else chunk
             yield chunk, {name: self.read(name, selector) for name in names}
 
+    def rows_of(self, ids: Sequence[str], what: str = "sample") -> np.ndarray:
+        """Sorted store rows of sample ``ids``; an unknown id is one error naming
+        ``what`` ids they are (``training``, ``test``)."""
+        position = {sample_id: row for row, sample_id in enumerate(self.sample_ids)}
+        unknown = [i for i in ids if i not in position]
+        if unknown:
+            raise EobenchError(
+                f"{self.path}: {len(unknown)} {what} ids are not in the store "
+                f"(first: {unknown[0]!r})"
+            )
+        return np.unique(np.array([position[i] for i in ids], dtype=np.int64))
+
     def latents(self) -> tuple[list[str], np.ndarray]:
         """Return the names and values ``[n, L]`` of the generative latents."""
         array = self._array("latents")

@@ -87,7 +87,9 @@ def extract_embeddings(
     for _, arrays in store.iter_batches(encoder.inputs, batch_size):
         check_values(contract, arrays, where)  # the first batch tells wrong units apart
         break
-    train_rows = _rows_of(store, train_ids)
+    train_rows = (
+        np.arange(len(store)) if train_ids is None else store.rows_of(train_ids, "training")
+    )
 
     started = time.perf_counter()
     encoder.fit(store, train_rows, aggregation)
@@ -146,20 +148,6 @@ def _build(spec: dict[str, Any], embedding_dim: int, seed: int, device: str, key
         return build_encoder(spec, embedding_dim, seed, key)
     except ValueError as exc:  # an encoder's check of its parameter values
         raise EobenchError(f"config key {key}: {exc}") from exc
-
-
-def _rows_of(store: CubeStore, ids: Sequence[str] | None) -> np.ndarray:
-    """Sorted store rows of ``ids`` (all rows for ``None``)."""
-    if ids is None:
-        return np.arange(len(store))
-    position = {sample_id: row for row, sample_id in enumerate(store.sample_ids)}
-    unknown = [i for i in ids if i not in position]
-    if unknown:
-        raise EobenchError(
-            f"{store.path}: {len(unknown)} training ids are not in the store "
-            f"(first: {unknown[0]!r})"
-        )
-    return np.unique(np.array([position[i] for i in ids], dtype=np.int64))
 
 
 def _series_length(store: CubeStore) -> int:

@@ -215,6 +215,8 @@ _S2_ALL = MODALITIES["s2l1c"].bands
 _S2_L1C_UNITS = "digital number (TOA reflectance x 10000), without the +1000 offset"
 _S2_L2A_UNITS = "digital number (surface reflectance x 10000), without the +1000 offset"
 _S1_UNITS = "dB (backscatter coefficient, 10 log10)"
+#: The ten L1C bands Presto and Galileo read (no B01, B09, B10).
+PRESTO_GALILEO_S2_BANDS = ("B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B11", "B12")
 # torchgeo's _ssl4eo_s12_transforms_s2_10k / _zhu_xlab_transforms: Resize 256,
 # CenterCrop 224, divide by 10000.
 _DIVIDE_10K = Normalisation("affine", (0.0,), (10000.0,), source="torchgeo SSL4EO-S12 (x / 10000)")
@@ -295,7 +297,7 @@ _ENTRIES: tuple[Weights, ...] = (
             ModalityInput("s1", ("VV", "VH"), _S1_UNITS, Normalisation("upstream")),
             ModalityInput(
                 "s2l1c",
-                ("B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B11", "B12"),
+                PRESTO_GALILEO_S2_BANDS,
                 _S2_L1C_UNITS,
                 Normalisation("upstream"),
             ),
@@ -347,7 +349,7 @@ _ENTRIES: tuple[Weights, ...] = (
             ModalityInput("s1", ("VV", "VH"), _S1_UNITS, Normalisation("upstream")),
             ModalityInput(
                 "s2l1c",
-                ("B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B11", "B12"),
+                PRESTO_GALILEO_S2_BANDS,
                 _S2_L1C_UNITS + " (upstream: COPERNICUS/S2_HARMONIZED)",
                 Normalisation("upstream"),
             ),

@@ -123,14 +123,7 @@ def split_rows(
         if column not in samples:
             raise EobenchError(f"{samples_path}: samples table has no column {column!r}")
     ids = samples.loc[samples["split_random"] == split, "id"].astype(str)
-    position = {sample_id: row for row, sample_id in enumerate(CubeStore(store_path).sample_ids)}
-    unknown = [i for i in ids if i not in position]
-    if unknown:
-        raise EobenchError(
-            f"{samples_path}: {len(unknown)} {split} ids are not in {store_path} "
-            f"(first: {unknown[0]!r})"
-        )
-    return np.sort(np.array([position[i] for i in ids], dtype=np.int64))
+    return CubeStore(store_path).rows_of(list(ids), split)
 
 
 def store_images(store: CubeStore, rows: Sequence[int], split: str = "train") -> np.ndarray:
