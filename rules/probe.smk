@@ -13,7 +13,9 @@ rule probe_embeddings:
         "results/logs/probe_embeddings/{dataset}/{protocol}/{head}/{encoder}/{table}.log",
     conda:
         "../envs/torch.yaml"
-    threads: 2
+    # One thread: a probe job's time is mostly Python start-up, so two jobs side by side
+    # use two cores better than one job on both, and scores do not depend on --cores.
+    threads: 1
     resources:
         gpu=GPUS,
     params:
