@@ -148,7 +148,10 @@ def test_every_encoder_declares_bands_the_store_defines():
         spec = {"type": name, **WITHOUT_WEIGHTS.get(name, {})}
         if name == "pretrained":
             continue  # one contract per weights entry: see the next test
-        contract = build_encoder(spec, 16, 0).contract()
+        if name == "compressor":  # needs a trained checkpoint; its contract is its class's
+            contract = cls.__new__(cls).contract()
+        else:
+            contract = build_encoder(spec, 16, 0).contract()
         for wanted in contract.arrays:
             assert wanted.array in cls.inputs, (name, wanted.array)
             assert set(wanted.bands) <= set(MODALITIES[wanted.array].bands), name

@@ -75,7 +75,7 @@ def rate_distortion_figure(
     settings = checked_settings(settings, SETTINGS, "figures.rate_distortion")
     check_table(table)
     codecs = list(dict.fromkeys(table["codec"]))
-    styles = encoder_styles(encoder_order(codecs, encoders))
+    styles = codec_styles(codecs, encoders)
     figure, axis = plt.subplots(
         figsize=(settings["width"], settings["height"]), layout="constrained"
     )
@@ -93,14 +93,15 @@ def rate_distortion_figure(
             label=codec,
         )
         if codec == COMPRESSOR:
-            for row in finite.itertuples(index=False):
+            for i, row in enumerate(finite.itertuples(index=False)):
+                above = i % 2 == 0  # alternate sides: neighbouring lambdas may lie close
                 axis.annotate(
                     f"λ = {row.parameter:g}",
                     (row.bpp, row.psnr),
-                    xytext=(0, 9),  # above the point, clear of the lines beside it
+                    xytext=(0, 9 if above else -11),
                     textcoords="offset points",
                     ha="center",
-                    va="bottom",
+                    va="bottom" if above else "top",
                     fontsize=7.5,
                     color=colour,
                 )
@@ -123,6 +124,22 @@ def rate_distortion_figure(
     axis.legend(fontsize=8, frameon=False, loc="upper left")
     add_caption(figure, _caption(table))
     return figure
+
+
+#: The reference codec is drawn in black, apart from every encoder's colour.
+REFERENCE_STYLE = ("0.1", "o")
+
+
+def codec_styles(codecs: Sequence[str], encoders: Sequence[str] | None) -> dict[str, tuple]:
+    """Colour and marker per codec: the compressor those of the first compressor entry of
+    the registry (``compressor_l0025``, ...), a classical codec black circles."""
+    order = list(encoders or [])
+    registry = encoder_styles(encoder_order([COMPRESSOR], order))
+    entry = next((name for name in order if name.startswith(COMPRESSOR)), COMPRESSOR)
+    return {
+        codec: registry.get(entry, registry[COMPRESSOR]) if codec == COMPRESSOR else REFERENCE_STYLE
+        for codec in codecs
+    }
 
 
 def _caption(table: pd.DataFrame) -> list[str]:

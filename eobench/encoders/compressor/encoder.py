@@ -68,6 +68,7 @@ class CompressorEncoder(Encoder):
     """
 
     name = "compressor"
+    normalisation = "reflectance in [0, 1] (digital numbers x 1e-4, clipped), as in training"
     inputs = (MODALITY,)
 
     def __init__(

@@ -68,6 +68,8 @@ class TrainingSettings:
         Adam's (constant) learning rate.
     intermediate_channels, latent_channels : int
         Widths ``N`` and ``M`` of the autoencoder.
+    clip_max_norm : float
+        Largest gradient norm of a step (CompressAI's default, 1).
     seed : int
         Seed of the initial weights, the shuffling and the quantisation noise.
     device : str
@@ -80,6 +82,7 @@ class TrainingSettings:
     learning_rate: float = 1e-3
     intermediate_channels: int = 64
     latent_channels: int = 128
+    clip_max_norm: float = 1.0
     seed: int = 0
     device: str = "cpu"
 
@@ -88,7 +91,7 @@ class TrainingSettings:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer (got {value!r})")
-        for name in ("lmbda", "learning_rate"):
+        for name in ("lmbda", "learning_rate", "clip_max_norm"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
                 raise ValueError(f"{name} must be a positive number (got {value!r})")
@@ -212,6 +215,9 @@ def train_one_epoch(
             loss, rate, distortion = rate_distortion_loss(batch, model(batch), settings.lmbda)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
+            # CompressAI's training clips the gradient norm at 1: the distortion in 8-bit
+            # units makes rare huge steps that a GDN network does not recover from.
+            torch.nn.utils.clip_grad_norm_(model.parameters(), settings.clip_max_norm)
             optimizer.step()
             totals += len(chosen) * np.array([loss.item(), rate.item(), distortion.item()])
     loss, bpp, mse = (float(value) for value in totals / len(images))
