@@ -84,7 +84,10 @@ def test_tiny_run_ablation_tables(tiny_run):
     assert parameters["linear"] == 1024 + 1 and parameters["mlp1"] == 1024 * 32 + 32 + 33
     claims = pd.read_csv(workdir / "results/tables/synth_tiny/claims.csv")
     assert set(claims["status"]) <= {"PASS", "FAIL", "NOT RUN", "NOT TESTABLE"}
-    assert len(claims) == 12 and claims["claim"].is_unique
+    assert len(claims) == 14 and claims["claim"].is_unique
+    # tiny.yaml selects no pretrained encoder and no compressor: their rows say so.
+    about_models = claims[claims["claim"].str.contains("pretrained encoders|compressor")]
+    assert len(about_models) == 3 and set(about_models["status"]) == {"NOT RUN"}
     # tiny.yaml's probe-depth encoders are random (the baseline) and rcf alone: too few
     # encoders to rank across heads.
     ranking = claims[claims["source"] == "Figs. 5b, 13"]
