@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
@@ -122,15 +123,14 @@ def q_per_task_figure(
     top.set_xlim(-0.5, len(tasks) - 0.5)
     top.set_ylabel("Q")
     figure.suptitle(settings["title"], fontsize=11)
-    top.set_title(
-        run_description(
-            protocol,
-            k_splits,
-            aggregation_text(task_scores["aggregation"]),
-            "Q = 100 ε mean / (std + ε) over the K split scores",
-        ),
-        fontsize=8.5,
+    description = run_description(
+        protocol,
+        k_splits,
+        aggregation_text(task_scores["aggregation"]),
+        "Q = 100 ε mean / (std + ε) over the K split scores",
     )
+    # Wrapped: a long line would run past the axes into the legend.
+    top.set_title(textwrap.fill(description, 95), fontsize=8.5)
     figure.legend(
         *top.get_legend_handles_labels(),
         loc="outside right upper",
