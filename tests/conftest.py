@@ -67,3 +67,21 @@ def tiny_run(tmp_path_factory):
     result = snakemake(workdir, "all", "--cores", "2", "--configfile", TINY)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return workdir, result
+
+
+@pytest.fixture(scope="session")
+def small_synthetic_dataset(tmp_path_factory):
+    """A 40-sample synthetic dataset of 32 x 32 px (store, samples table, labels)."""
+    from eobench.data.synth import build_synthetic_dataset
+
+    folder = tmp_path_factory.mktemp("small_synthetic")
+    build_synthetic_dataset(
+        folder / "cubes.zarr",
+        folder / "samples.parquet",
+        folder / "labels",
+        n_samples=40,
+        size=32,
+        seed=0,
+        progress=False,
+    )
+    return folder

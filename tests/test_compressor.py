@@ -14,7 +14,6 @@ from scipy.stats import logistic
 
 from eobench.aggregation import encode_batch
 from eobench.data.store import CubeStore
-from eobench.data.synth import build_synthetic_dataset
 from eobench.embeddings import load_embeddings
 from eobench.encoders import build_encoder
 from eobench.encoders.compressor.encoder import pooled_latents
@@ -262,17 +261,8 @@ def test_pooling_keeps_a_latent_smaller_than_the_pool():
 
 
 @pytest.fixture(scope="module")
-def tiny_store(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("tiny")
-    build_synthetic_dataset(
-        folder / "cubes.zarr",
-        folder / "samples.parquet",
-        folder / "labels",
-        n_samples=40,
-        size=32,
-        seed=0,
-        progress=False,
-    )
+def tiny_store(small_synthetic_dataset):
+    folder = small_synthetic_dataset
     samples = pd.read_parquet(folder / "samples.parquet")
     train_rows = samples.loc[samples["split_random"] == "train", "row"].to_numpy()
     return folder, train_rows

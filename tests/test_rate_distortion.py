@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 
 from eobench.data.store import CubeStore
-from eobench.data.synth import build_synthetic_dataset
 from eobench.encoders.compressor.rate_distortion import (
     TABLE_COLUMNS,
     image_mse,
@@ -26,30 +25,22 @@ LEVELS = (30, 40, 50, 60, 70, 0)
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
+def tiny(small_synthetic_dataset, tmp_path_factory):
     """A 40-sample synthetic store and two 1-epoch compressors (lambda 0.025 and 0.5)."""
-    folder = tmp_path_factory.mktemp("rd")
-    build_synthetic_dataset(
-        folder / "cubes.zarr",
-        folder / "samples.parquet",
-        folder / "labels",
-        n_samples=40,
-        size=32,
-        seed=0,
-        progress=False,
-    )
+    folder = small_synthetic_dataset
     samples = pd.read_parquet(folder / "samples.parquet")
     rows = {
         s: samples.loc[samples["split_random"] == s, "row"].to_numpy() for s in ("train", "test")
     }
+    models = tmp_path_factory.mktemp("rd")
     checkpoints = []
     for lmbda in (0.5, 0.025):
         settings = TrainingSettings(
             lmbda=lmbda, epochs=1, intermediate_channels=8, latent_channels=6
         )
-        path = folder / f"lambda{lmbda}.pt"
+        path = models / f"lambda{lmbda}.pt"
         train_compressor(
-            folder / "cubes.zarr", rows["train"], path, folder / f"{lmbda}.csv", settings
+            folder / "cubes.zarr", rows["train"], path, models / f"{lmbda}.csv", settings
         )
         checkpoints.append(path)
     return folder, rows["test"], checkpoints
