@@ -58,7 +58,7 @@ import pandas as pd
 # Only light imports here: the rank-evolution figure (plots environment, without torch
 # or scipy) imports this module for RANK_PREFIX.
 from eobench.errors import EobenchError
-from eobench.io import atomic_path, write_csv, write_json
+from eobench.io import atomic_path, file_sha256, write_csv, write_json
 
 log = logging.getLogger(__name__)
 
@@ -246,15 +246,6 @@ def _manifest_order(manifest: Path) -> list[Submission]:
             unlisted[0],
         )
     return submissions
-
-
-def file_sha256(path: str | os.PathLike) -> str:
-    """SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def annotation_fingerprint(folder: str | os.PathLike) -> str:

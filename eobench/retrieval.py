@@ -19,7 +19,6 @@ folder, or download). Extraction only ever resolves.
 from __future__ import annotations
 
 import errno
-import hashlib
 import http.client
 import logging
 import os
@@ -35,6 +34,7 @@ from tqdm.auto import tqdm
 
 from eobench.encoders.weights import Weights, WeightsFile, get_weights
 from eobench.errors import EobenchError
+from eobench.io import file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -49,15 +49,6 @@ USER_AGENT = "eobench-retrieval/1"
 
 class _Transient(Exception):
     """A failure worth retrying (the message says what happened)."""
-
-
-def sha256_of(path: str | os.PathLike, chunk_bytes: int = CHUNK_BYTES) -> str:
-    """Hex sha256 digest of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(chunk_bytes), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _digest_matches(digest: str, expected: str | None, prefix: bool) -> bool:
@@ -153,7 +144,7 @@ def download(
             f"{url}: no connection after {retries + 1} attempts ({last_problem}); no network? "
             f"download into {folder} failed (put the file there by hand, or in a local folder)"
         )
-    digest = sha256_of(part)
+    digest = file_sha256(part)
     if not _digest_matches(digest, sha256, sha256_is_prefix):
         part.unlink(missing_ok=True)
         kind = "sha256 prefix" if sha256_is_prefix else "sha256"
@@ -256,7 +247,7 @@ def verify_file(path: Path, entry: WeightsFile, where: str) -> None:
     recorded = path.with_name(path.name + RECORDED_SUFFIX)
     if expected is None and recorded.exists():
         expected, is_prefix = recorded.read_text().split()[0], False
-    digest = sha256_of(path)
+    digest = file_sha256(path)
     if not _digest_matches(digest, expected, is_prefix):
         kind = "sha256 prefix" if is_prefix else "sha256"
         raise EobenchError(
@@ -386,8 +377,8 @@ def download_file(entry: WeightsFile, target: Path, url: str | None = None, **op
 
 def _copy_verified(source: Path, target: Path, entry: WeightsFile) -> str:
     """Copy a verified local file into the cache atomically; return its sha256."""
-    digest = sha256_of(source)
-    if target.exists() and sha256_of(target) == digest:
+    digest = file_sha256(source)
+    if target.exists() and file_sha256(target) == digest:
         return digest
     part = target.with_name(target.name + ".part")
     try:
@@ -396,7 +387,7 @@ def _copy_verified(source: Path, target: Path, entry: WeightsFile) -> str:
     except OSError as exc:
         part.unlink(missing_ok=True)
         raise _os_error(exc, target.parent, str(source)) from None
-    if sha256_of(part) != digest:  # changed while copying
+    if file_sha256(part) != digest:  # changed while copying
         part.unlink()
         raise EobenchError(f"{source}: changed while being copied to {target}")
     os.replace(part, target)
@@ -415,7 +406,7 @@ def write_checksums(name: str | Weights, folder: str | os.PathLike) -> Path:
     """
     weights = _entry(name)
     folder = Path(folder)
-    lines = [f"{sha256_of(folder / f.filename)}  {f.filename}\n" for f in weights.files]
+    lines = [f"{file_sha256(folder / f.filename)}  {f.filename}\n" for f in weights.files]
     target = folder / CHECKSUMS_NAME
     part = target.with_name(target.name + ".part")
     part.write_text("".join(lines))

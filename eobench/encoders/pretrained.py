@@ -336,13 +336,13 @@ class PretrainedEncoder(Encoder):
         return reduce_features(features, self.embedding_dim, self.weights.recipe)
 
     def metadata(self) -> dict[str, Any]:
-        from eobench.retrieval import sha256_of
+        from eobench.io import file_sha256
 
         architecture = self.weights.architecture
         return {
             **super().metadata(),
             "weights": self.weights.name,
-            "checkpoint_sha256": None if self.checkpoint is None else sha256_of(self.checkpoint),
+            "checkpoint_sha256": None if self.checkpoint is None else file_sha256(self.checkpoint),
             "architecture": f"{architecture.library}/{architecture.model}",
             "bands": {e.modality: list(e.bands) for e in self.weights.inputs},
             "units": {e.modality: e.units for e in self.weights.inputs},

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import os
 from pathlib import Path
 
 import numpy as np
@@ -21,15 +19,7 @@ from eobench.encoders.compressor.train import (
 from eobench.encoders.rcf import resolve_device
 from eobench.encoders.reduction import reduce_features
 from eobench.errors import EobenchError
-
-
-def file_sha256(path: str | os.PathLike) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(2**20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+from eobench.io import file_sha256
 
 
 def pooled_latents(latents: torch.Tensor, pool_size: int) -> torch.Tensor:

@@ -9,7 +9,6 @@ no key may be left over.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import pickle
 from pathlib import Path
@@ -126,12 +125,3 @@ def load_galileo(checkpoint: str | Path) -> GalileoEncoderModel:
     model = GalileoEncoderModel(**read_architecture(config))
     load_state_dict_strictly(model, read_state_dict(weights), weights)
     return model.eval()
-
-
-def sha256(path: str | Path) -> str:
-    """Hex SHA-256 of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for chunk in iter(lambda: stream.read(2**20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()

@@ -19,7 +19,6 @@ from eobench.encoders.galileo.checkpoint import (
     checkpoint_files,
     load_galileo,
     read_architecture,
-    sha256,
 )
 from eobench.encoders.galileo.inputs import S1_TO_GALILEO, S2L1C_TO_GALILEO, inputs_from_cubes
 from eobench.encoders.galileo.model import GalileoEncoderModel, average_tokens
@@ -27,6 +26,7 @@ from eobench.encoders.galileo.normalise import GalileoNormaliser
 from eobench.encoders.rcf import resolve_device
 from eobench.encoders.reduction import reduce_features
 from eobench.errors import EobenchError
+from eobench.io import file_sha256
 
 NORMALIZATION_FILENAME = "normalization.json"
 #: Upstream's month for inputs without a date (``src/data/utils.py`` DEFAULT_MONTH, June).
@@ -226,14 +226,14 @@ class GalileoEncoder(Encoder):
             **super().metadata(),
             "pretrained": self.pretrained,
             "weights": None if self.weights_path is None else str(self.weights_path),
-            "weights_sha256": None if self.weights_path is None else sha256(self.weights_path),
+            "weights_sha256": None if self.weights_path is None else file_sha256(self.weights_path),
             "normalization": (
                 "upstream fixed constants"
                 if self.normalization_path is None
                 else str(self.normalization_path)
             ),
             "normalization_sha256": (
-                None if self.normalization_path is None else sha256(self.normalization_path)
+                None if self.normalization_path is None else file_sha256(self.normalization_path)
             ),
             "patch_size": self.patch_size,
             "composite_month": self.composite_month,

@@ -23,13 +23,13 @@ from eobench.encoders.presto.bands import NORMED_BANDS
 from eobench.encoders.presto.model import (
     EMBEDDING_SIZE,
     PrestoModel,
-    file_sha256,
     load_presto_checkpoint,
 )
 from eobench.encoders.presto.normalise import S2_KEPT_BANDS, presto_inputs
 from eobench.encoders.rcf import resolve_device
 from eobench.encoders.reduction import reduce_features
 from eobench.errors import EobenchError
+from eobench.io import file_sha256
 
 #: Upstream repository and commit of the architecture, normalisation and weights.
 UPSTREAM = "nasaharvest/presto@13173d0"

@@ -18,7 +18,6 @@ loads without renaming. :func:`load_presto_checkpoint` loads it strictly.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from pathlib import Path
 
@@ -272,15 +271,6 @@ def decoder_key_shapes() -> dict[str, tuple[int, ...]]:
         for name, shape in (("mlp.fc1", (hidden, width)), ("mlp.fc2", (width, hidden))):
             shapes[f"{prefix}.{name}.weight"], shapes[f"{prefix}.{name}.bias"] = shape, shape[:1]
     return {f"decoder.{key}": shape for key, shape in shapes.items()}
-
-
-def file_sha256(path: Path) -> str:
-    """Hex SHA-256 of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(2**20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def check_state_dict(state: dict[str, torch.Tensor], source: str) -> dict[str, torch.Tensor]:
