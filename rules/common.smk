@@ -70,15 +70,16 @@ def weights_found(encoder):
         sys.exit(f"error: config key encoders.{encoder}.weights: {error}")
 
 
-for _encoder in REQUESTED_ENCODERS:
-    if not weights_found(_encoder):
-        print(
-            f"eobench: encoders.{_encoder} left out: weights {encoder_weights(_encoder)!r} "
-            f"are in none of weights.local_dirs {config['weights']['local_dirs']} nor in "
-            f"{WEIGHTS_CACHE}; set weights.download: true to download them",
-            file=sys.stderr,
-        )
-SELECTED_ENCODERS = [e for e in REQUESTED_ENCODERS if weights_found(e)]
+#: Requested encoders whose weights are nowhere (each verified once per planning).
+WITHOUT_WEIGHTS = [e for e in REQUESTED_ENCODERS if not weights_found(e)]
+for _encoder in WITHOUT_WEIGHTS:
+    print(
+        f"eobench: encoders.{_encoder} left out: weights {encoder_weights(_encoder)!r} "
+        f"are in none of weights.local_dirs {config['weights']['local_dirs']} nor in "
+        f"{WEIGHTS_CACHE}; set weights.download: true to download them",
+        file=sys.stderr,
+    )
+SELECTED_ENCODERS = [e for e in REQUESTED_ENCODERS if e not in WITHOUT_WEIGHTS]
 PROTOCOLS = config["probe"]["protocols"]
 GPUS = config["resources"]["gpu"]
 ABLATIONS = config["ablations"]
@@ -138,6 +139,15 @@ def trained_checkpoint(wildcards):
     if path is None:
         return []
     return [path.format(dataset=wildcards.dataset, lmbda=lambda_label(spec["lambda"]))]
+
+
+def compressor_checkpoints(wildcards):
+    """The checkpoint of every selected compressor lambda (Fig. 11)."""
+    path = TRAINED_CHECKPOINTS["compressor"]
+    return [
+        path.format(dataset=wildcards.dataset, lmbda=lambda_label(value))
+        for value in sorted(set(compressor_lambdas().values()))
+    ]
 
 
 def compressor_lambdas():
@@ -222,7 +232,7 @@ def ablation_encoders(section):
     chosen = ABLATIONS[section]["encoders"]
     if chosen is None:
         return SELECTED_ENCODERS
-    return [e for e in chosen if e in SELECTED_ENCODERS or e not in REQUESTED_ENCODERS]
+    return [e for e in chosen if e not in WITHOUT_WEIGHTS]
 
 
 def ablation_runs(ablation):

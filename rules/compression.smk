@@ -15,7 +15,7 @@ rule train_compressor:
         cubes="results/data/{dataset}/cubes.zarr",
         samples="results/data/{dataset}/samples.parquet",
     output:
-        checkpoint="results/compressor/{dataset}/lambda{lmbda}.pt",
+        checkpoint=TRAINED_CHECKPOINTS["compressor"],
         curve="results/compressor/{dataset}/lambda{lmbda}_curve.csv",
     log:
         "results/logs/train_compressor/{dataset}/lambda{lmbda}.log",
@@ -38,10 +38,7 @@ rule rate_distortion:
     input:
         cubes="results/data/{dataset}/cubes.zarr",
         samples="results/data/{dataset}/samples.parquet",
-        checkpoints=lambda wildcards: [
-            f"results/compressor/{wildcards.dataset}/lambda{lambda_label(value)}.pt"
-            for value in sorted(set(compressor_lambdas().values()))
-        ],
+        checkpoints=compressor_checkpoints,
     output:
         "results/ablations/{dataset}/rate_distortion.csv",
     log:
