@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from eobench.data.bands import MODALITIES
 from eobench.encoders import register
 from eobench.encoders.base import CubeBatch, Encoder
-from eobench.encoders.contract import ArrayContract, InputContract, unit_kind
+from eobench.encoders.contract import InputContract
 from eobench.encoders.rcf import resolve_device
 from eobench.encoders.reduction import reduce_features
 from eobench.encoders.weights import WEIGHTS, Weights
@@ -285,23 +285,12 @@ class PretrainedEncoder(Encoder):
     def contract(self) -> InputContract:
         """The weights' bands in the network's order, in the store's units (the encoder
         adds the weights' offset itself), normalised as the weights were trained."""
-        arrays = tuple(
-            ArrayContract(
-                entry.modality,
-                entry.bands,
-                unit_kind(entry.units),
-                offset=0.0 if entry.modality.startswith("s2") else None,
-            )
-            for entry in self.weights.inputs
-        )
-        return InputContract(
-            arrays,
+        return self.weights.contract(
             normalisation="; ".join(
                 f"{e.modality}: {e.normalisation.kind} ({e.normalisation.source})"
                 for e in self.weights.inputs
             ),
             input_size=self.input_size,
-            temporal="image",
         )
 
     def _checkpoint_file(self, checkpoint: str | None) -> Path:

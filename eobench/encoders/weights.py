@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from eobench.data.bands import MODALITIES
+from eobench.encoders.contract import ArrayContract, InputContract, unit_kind
 from eobench.errors import EobenchError
 
 #: torch.hub / torchgeo: the filename suffix holds this many hex digits of the sha256.
@@ -186,6 +187,28 @@ class Weights:
     #: embeddings are fixed at 224 x 224; CNNs, Swin and timm's dynamic-size ViTs adapt).
     resizable: bool = True
     notes: str = ""
+
+    def contract(
+        self,
+        normalisation: str,
+        temporal: str = "image",
+        input_size: int | None = None,
+        other_inputs: tuple[str, ...] = (),
+    ) -> InputContract:
+        """The input contract of an encoder running these weights: their bands in the
+        network's order, in the store's units (Sentinel-2 digital numbers without the
+        +1000 offset: an offset the weights need is the encoder's to add)."""
+        arrays = tuple(
+            ArrayContract(
+                entry.modality,
+                entry.bands,
+                unit_kind(entry.units),
+                offset=0.0 if entry.modality.startswith("s2") else None,
+                scale=1e-4 if entry.modality.startswith("s2") else None,
+            )
+            for entry in self.inputs
+        )
+        return InputContract(arrays, normalisation, input_size, temporal, other_inputs)
 
     @property
     def checkpoint(self) -> WeightsFile:

@@ -12,7 +12,7 @@ from eobench.data.bands import S1_BANDS as STORE_S1_BANDS
 from eobench.data.bands import S2L1C_BANDS, SEASON_MONTHS
 from eobench.encoders import register
 from eobench.encoders.base import CubeBatch, Encoder
-from eobench.encoders.contract import ArrayContract, InputContract
+from eobench.encoders.contract import InputContract
 from eobench.encoders.galileo.bands import SPACE_TIME_GROUPS, UNITS
 from eobench.encoders.galileo.checkpoint import (
     NANO_ARCHITECTURE,
@@ -25,6 +25,7 @@ from eobench.encoders.galileo.model import GalileoEncoderModel, average_tokens
 from eobench.encoders.galileo.normalise import GalileoNormaliser
 from eobench.encoders.rcf import resolve_device
 from eobench.encoders.reduction import reduce_features
+from eobench.encoders.weights import WEIGHTS
 from eobench.errors import EobenchError
 from eobench.io import file_sha256
 
@@ -201,22 +202,9 @@ class GalileoEncoder(Encoder):
     def contract(self) -> InputContract:
         """Sentinel-1 in dB and the ten L1C bands Galileo reads, as digital numbers without
         the +1000 offset; normalised by the training run's statistics."""
-        return InputContract(
-            arrays=(
-                ArrayContract(
-                    "s1", tuple(STORE_S1_BANDS[i] for i in S1_TO_GALILEO), "dB", offset=None
-                ),
-                ArrayContract(
-                    "s2l1c",
-                    tuple(S2L1C_BANDS[i] for i in S2L1C_TO_GALILEO),
-                    "DN",
-                    offset=0.0,
-                    scale=1e-4,
-                ),
-            ),
-            normalisation="Galileo's training normaliser (normalization.json, shift = mean - 2 "
-            "std, div = 4 std; fixed constants for NDVI and categorical groups)",
-            input_size=None,
+        return WEIGHTS["galileo_nano"].contract(
+            "Galileo's training normaliser (normalization.json, shift = mean - 2 std, "
+            "div = 4 std; fixed constants for NDVI and categorical groups)",
             temporal="time series",
             other_inputs=("latlon",),
         )

@@ -18,7 +18,7 @@ from eobench.data.bands import S1_BANDS as STORE_S1_BANDS
 from eobench.data.bands import S2L1C_BANDS, SEASON_MONTHS
 from eobench.encoders import register
 from eobench.encoders.base import CubeBatch, Encoder
-from eobench.encoders.contract import ArrayContract, InputContract
+from eobench.encoders.contract import InputContract
 from eobench.encoders.presto.bands import NORMED_BANDS
 from eobench.encoders.presto.model import (
     EMBEDDING_SIZE,
@@ -28,6 +28,7 @@ from eobench.encoders.presto.model import (
 from eobench.encoders.presto.normalise import S2_KEPT_BANDS, presto_inputs
 from eobench.encoders.rcf import resolve_device
 from eobench.encoders.reduction import reduce_features
+from eobench.encoders.weights import WEIGHTS
 from eobench.errors import EobenchError
 from eobench.io import file_sha256
 
@@ -132,13 +133,8 @@ class Presto(Encoder):
     def contract(self) -> InputContract:
         """Sentinel-1 in dB and the ten L1C bands Presto keeps, as digital numbers
         without the +1000 offset; normalised by upstream's fixed shifts and divisors."""
-        return InputContract(
-            arrays=(
-                ArrayContract("s1", STORE_S1_BANDS, "dB", offset=None),
-                ArrayContract("s2l1c", STORE_S2_USED, "DN", offset=0.0, scale=1e-4),
-            ),
-            normalisation=f"Presto's construct_single_presto_input(normalize=True) ({UPSTREAM})",
-            input_size=None,
+        return WEIGHTS["presto"].contract(
+            f"Presto's construct_single_presto_input(normalize=True) ({UPSTREAM})",
             temporal="time series",
             other_inputs=("latlon",),
         )
