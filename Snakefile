@@ -2,13 +2,17 @@
 #
 #   snakemake --cores 2 all_tables     # leaderboards and tables
 #   snakemake --cores 2 all_figures    # figures
-#   snakemake --cores 2                # everything
+#   snakemake --cores 2                # everything, then: snakemake --report report.html
 #
 # The DAG: synthesize (or retrieve) -> extract embeddings (pre/post/none temporal
 # aggregation) -> probe over K splits -> score (Q, ranks) -> tables and figures.
 
 
 configfile: "config/config.yaml"
+
+
+# The workflow description page of `snakemake --report report.html`.
+report: "report/workflow.rst"
 
 
 include: "rules/common.smk"
@@ -23,6 +27,7 @@ include: "rules/figures.smk"
 include: "rules/figures_data.smk"
 include: "rules/ablations.smk"
 include: "rules/challenge.smk"
+include: "rules/report.smk"
 
 
 rule all:
@@ -32,6 +37,8 @@ rule all:
         summary_target(),
         figure_targets(),
         challenge_targets(),
+        report_targets(),
+        paper_targets(),
 
 
 rule all_tables:
@@ -43,6 +50,12 @@ rule all_tables:
 rule all_figures:
     input:
         figure_targets(),
+
+
+rule all_paper:
+    """The paper folder: every table as .tex, every figure as PDF, the macros."""
+    input:
+        paper_targets(),
 
 
 rule all_challenge:

@@ -56,7 +56,7 @@ def write_rule_table(
     record: dict[str, Any] | None = None,
     notes: list[str] | None = None,
 ) -> None:
-    """Render ``frame`` to a table rule's ``csv``/``md``/``tex`` outputs.
+    """Render ``frame`` to a table rule's ``csv``/``md``/``tex`` (and ``html``) outputs.
 
     The rule gives the jinja2 templates as inputs ``md_template`` and ``tex_template`` and
     its settings block as ``params.settings``; ``record`` is the provenance written with
@@ -79,3 +79,12 @@ def write_rule_table(
         what=what,
         notes=notes,
     )
+    write_html_of_markdown(smk)
+
+
+def write_html_of_markdown(smk: Any) -> None:
+    """The rule's ``html`` output (the report's view of a table) from its ``md`` output."""
+    from eobench.report.html import write_markdown_as_html
+
+    if "html" in smk.output.keys():
+        write_markdown_as_html(smk.output.md, smk.output.html)

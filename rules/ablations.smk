@@ -10,6 +10,8 @@ rule summarise_ablation:
         "results/ablations/{dataset}/{ablation}/task_scores.csv",
     log:
         "results/logs/summarise_ablation/{dataset}/{ablation}.log",
+    benchmark:
+        "results/benchmarks/summarise_ablation/{dataset}/{ablation}.tsv"
     conda:
         "../envs/data.yaml"
     params:
@@ -27,9 +29,14 @@ rule table_probe_depth:
     output:
         csv="results/tables/{dataset}/probe_depth.csv",
         md="results/tables/{dataset}/probe_depth.md",
+        html=in_report(
+            "results/tables/{dataset}/probe_depth.html", "probe_depth", "Ablations"
+        ),
         tex="results/tables/{dataset}/probe_depth.tex",
     log:
         "results/logs/table_probe_depth/{dataset}.log",
+    benchmark:
+        "results/benchmarks/table_probe_depth/{dataset}.tsv"
     conda:
         "../envs/plots.yaml"
     params:
@@ -48,9 +55,14 @@ rule table_converged_gap:
     output:
         csv="results/tables/{dataset}/converged_gap.csv",
         md="results/tables/{dataset}/converged_gap.md",
+        html=in_report(
+            "results/tables/{dataset}/converged_gap.html", "converged_gap", "Ablations"
+        ),
         tex="results/tables/{dataset}/converged_gap.tex",
     log:
         "results/logs/table_converged_gap/{dataset}.log",
+    benchmark:
+        "results/benchmarks/table_converged_gap/{dataset}.tsv"
     conda:
         "../envs/plots.yaml"
     params:
@@ -76,6 +88,8 @@ rule runtime_scaling:
         "results/ablations/{dataset}/runtime_scaling.csv",
     log:
         "results/logs/runtime_scaling/{dataset}.log",
+    benchmark:
+        "results/benchmarks/runtime_scaling/{dataset}.tsv"
     conda:
         "../envs/torch.yaml"
     threads: 2
@@ -98,9 +112,17 @@ rule table_runtime_scaling:
     output:
         csv="results/tables/{dataset}/runtime_scaling.csv",
         md="results/tables/{dataset}/runtime_scaling.md",
+        html=in_report(
+            "results/tables/{dataset}/runtime_scaling.html",
+            "runtime_scaling_table",
+            "Run time",
+            result="runtime scaling",
+        ),
         tex="results/tables/{dataset}/runtime_scaling.tex",
     log:
         "results/logs/table_runtime_scaling/{dataset}.log",
+    benchmark:
+        "results/benchmarks/table_runtime_scaling/{dataset}.tsv"
     conda:
         "../envs/plots.yaml"
     params:
@@ -123,9 +145,17 @@ rule table_leaderboard_intervals:
     output:
         csv="results/tables/{dataset}/{protocol}/leaderboard_intervals.csv",
         md="results/tables/{dataset}/{protocol}/leaderboard_intervals.md",
+        html=in_report(
+            "results/tables/{dataset}/{protocol}/leaderboard_intervals.html",
+            "leaderboard_intervals",
+            "Leaderboards",
+            protocol="{protocol}",
+        ),
         tex="results/tables/{dataset}/{protocol}/leaderboard_intervals.tex",
     log:
         "results/logs/table_leaderboard_intervals/{dataset}/{protocol}.log",
+    benchmark:
+        "results/benchmarks/table_leaderboard_intervals/{dataset}/{protocol}.tsv"
     conda:
         "../envs/plots.yaml"
     params:
@@ -143,9 +173,12 @@ rule table_claims:
     output:
         csv="results/tables/{dataset}/claims.csv",
         md="results/tables/{dataset}/claims.md",
+        html=in_report("results/tables/{dataset}/claims.html", "claims", "Claims"),
         tex="results/tables/{dataset}/claims.tex",
     log:
         "results/logs/table_claims/{dataset}.log",
+    benchmark:
+        "results/benchmarks/table_claims/{dataset}.tsv"
     conda:
         "../envs/plots.yaml"
     params:

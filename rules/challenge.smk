@@ -16,6 +16,8 @@ rule challenge_demo_submissions:
         submissions=directory("results/challenge/demo/{dataset}/submissions"),
     log:
         "results/logs/challenge_demo_submissions/{dataset}.log",
+    benchmark:
+        "results/benchmarks/challenge_demo_submissions/{dataset}.tsv"
     conda:
         "../envs/data.yaml"
     params:
@@ -37,6 +39,8 @@ rule challenge_leaderboard:
         feedback=directory("results/challenge/{phase}/feedback"),
     log:
         "results/logs/challenge_leaderboard/{phase}.log",
+    benchmark:
+        "results/benchmarks/challenge_leaderboard/{phase}.tsv"
     wildcard_constraints:
         phase="development|evaluation",
     # Probing needs torch, which envs/data.yaml lacks.

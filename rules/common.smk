@@ -17,6 +17,7 @@ from eobench.config import check_config
 from eobench.errors import EobenchError
 from eobench.embeddings import table_columns
 from eobench.probes.keys import probe_values
+from eobench.report.macros import resolve_config_macros
 from eobench.retrieval import resolve_weights
 
 SCHEMA = REPO_ROOT / "config" / "schema" / "config.schema.yaml"
@@ -273,20 +274,24 @@ def ablations_run():
     ]
 
 
+#: Every table rule writes these (html: the report's view, made from the md).
+TABLE_FORMATS = ("csv", "md", "html", "tex")
+
+
 def table_targets():
     stem = f"results/tables/{DATASET}"
-    targets = [f"{stem}/claims.{ext}" for ext in ("csv", "md", "tex")]
-    targets += [f"{stem}/runtime_scaling.{ext}" for ext in ("csv", "md", "tex")]
+    targets = [f"{stem}/claims.{ext}" for ext in TABLE_FORMATS]
+    targets += [f"{stem}/runtime_scaling.{ext}" for ext in TABLE_FORMATS]
     if "probe_depth" in ablations_run():
         targets += [
             f"{stem}/{name}.{ext}"
             for name in ("probe_depth", "converged_gap")
-            for ext in ("csv", "md", "tex")
+            for ext in TABLE_FORMATS
         ]
     for protocol in PROTOCOLS:
         stem = f"results/tables/{DATASET}/{protocol}"
-        targets += [f"{stem}/task_scores.{ext}" for ext in ("csv", "md", "tex")]
-        targets += [f"{stem}/leaderboard.{ext}" for ext in ("md", "tex")]
+        targets += [f"{stem}/task_scores.{ext}" for ext in TABLE_FORMATS]
+        targets += [f"{stem}/leaderboard.{ext}" for ext in ("md", "html", "tex")]
         scores = f"results/scores/{DATASET}/{protocol}"
         targets += [f"{scores}/leaderboard.csv", f"{scores}/leaderboard.json"]
         targets += [
@@ -298,15 +303,13 @@ def table_targets():
                 "leaderboard_companion",
             )
         ]
-        targets += [
-            f"{stem}/leaderboard_intervals.{ext}" for ext in ("csv", "md", "tex")
-        ]
+        targets += [f"{stem}/leaderboard_intervals.{ext}" for ext in TABLE_FORMATS]
     return targets
 
 
 def summary_target():
     """The one-page summary of the run, written last by rule run_summary."""
-    return ["results/summary.md"]
+    return ["results/summary.md", "results/summary.html"]
 
 
 def claims_inputs(wildcards):
@@ -471,3 +474,132 @@ def report_outputs():
     produced = [t for t in targets if Path(t).exists()]
     if produced:
         print("\neobench outputs:", *(f"  {p}" for p in produced), sep="\n")
+
+
+# -- the report (snakemake --report), the run page and the paper folder ---------------
+
+#: The report's top level: one category per suite (later suites add theirs).
+SUITE = "NeuCo-Bench"
+
+
+def in_report(path, caption, subcategory, **labels):
+    """``path`` marked for ``snakemake --report``: its caption from report/captions/, the
+    suite as category, the stage as subcategory and labels naming the result."""
+    return report(
+        path,
+        caption=f"../report/captions/{caption}.rst",
+        category=SUITE,
+        subcategory=subcategory,
+        labels={"result": caption.replace("_", " "), **labels},
+    )
+
+
+#: CSV results the report shows as HTML pages (rule csv_page): the stage of each and
+#: where it lives; its caption is report/captions/pages/<name>.rst.
+CSV_PAGES = {
+    "paired_tests": ("Leaderboards", "scores/{dataset}/{protocol}/paired_tests"),
+    "task_weights": ("Leaderboards", "scores/{dataset}/{protocol}/task_weights"),
+    "leaderboard_companion": (
+        "Leaderboards",
+        "scores/{dataset}/{protocol}/leaderboard_companion",
+    ),
+    "identical": ("Embeddings", "embeddings/{dataset}/identical"),
+    "rate_distortion": ("Compression", "ablations/{dataset}/rate_distortion"),
+    "channel_correlation": ("Data", "figures/{dataset}/channel_correlation"),
+    "leaderboard_history": ("Challenge", "challenge/{phase}/leaderboard_history"),
+    "leaderboard": ("Challenge", "challenge/{phase}/leaderboard"),
+}
+
+
+def csv_page_name(path):
+    """The CSV_PAGES entry of a page path (its file name)."""
+    name = Path(path).name
+    if name not in CSV_PAGES:
+        raise ValueError(f"no CSV_PAGES entry for results/{path}.csv")
+    return name
+
+
+def csv_page_labels(wildcards):
+    """The report labels of a CSV page: its name, and its protocol or phase."""
+    name = csv_page_name(wildcards.path)
+    pattern = CSV_PAGES[name][1]
+    labels = {"result": name.replace("_", " ")}
+    for key in ("protocol", "phase"):
+        if "{" + key + "}" in pattern:
+            position = pattern.split("/").index("{" + key + "}")
+            labels[key] = wildcards.path.split("/")[position]
+    return labels
+
+
+def csv_page_caption(wildcards):
+    """The caption of a CSV page, from report/captions/pages/<name>.rst."""
+    name = csv_page_name(wildcards.path)
+    return (REPO_ROOT / "report" / "captions" / "pages" / f"{name}.rst").read_text()
+
+
+def csv_page_targets():
+    """The HTML pages of this run's CSV results."""
+    pages = []
+    for name, (_, pattern) in CSV_PAGES.items():
+        if name == "rate_distortion" and not compressor_lambdas():
+            continue
+        if "{phase}" in pattern:
+            pages += [pattern.format(phase=p) for p in CHALLENGE["phases"]]
+        elif "{protocol}" in pattern:
+            pages += [pattern.format(dataset=DATASET, protocol=p) for p in PROTOCOLS]
+        else:
+            pages.append(pattern.format(dataset=DATASET))
+    return [f"results/report/pages/{page}.html" for page in pages]
+
+
+def rule_stages():
+    """Each rule's stage: the rules/ file that defines it (the run page's grouping)."""
+    return {rule.name: Path(rule.snakefile).stem for rule in workflow.rules}
+
+
+def report_targets():
+    """What the report holds beyond the tables and figures: CSV pages, the run page."""
+    return csv_page_targets() + ["results/report/run.html"]
+
+
+def paper_sources():
+    """Every table (.tex) and figure (PDF) of the run and its place in results/paper/
+    (the dataset's folder level dropped: a paper reports one dataset)."""
+    tables = [t for t in table_targets() if t.endswith(".tex")]
+    figures = [f for f in figure_targets() if f.endswith(".pdf")]
+    places = {}
+    for source in tables + figures:
+        kind, rest = (
+            Path(source).relative_to("results").parts[0],
+            Path(source).parts[2:],
+        )
+        if rest[0] == DATASET:
+            rest = rest[1:]
+        places[source] = str(Path("results/paper", kind, *rest))
+    return places
+
+
+def paper_macros():
+    """The config's paper.macros with {dataset} and the values of config keys filled in."""
+    try:
+        macros = resolve_config_macros(config["paper"]["macros"], config)
+    except EobenchError as error:
+        sys.exit(f"error: {error}")
+    for spec in macros.values():
+        if "file" in spec:
+            spec["file"] = spec["file"].format(dataset=DATASET)
+    return macros
+
+
+def paper_macro_files():
+    """The CSV results the macros read."""
+    files = {spec["file"] for spec in paper_macros().values() if "file" in spec}
+    return sorted(f"results/{f}" for f in files)
+
+
+def paper_targets():
+    """The paper folder: tables, figures, macros and their contents file."""
+    return list(paper_sources().values()) + [
+        "results/paper/macros.tex",
+        "results/paper/contents.tex",
+    ]

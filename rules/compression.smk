@@ -19,6 +19,8 @@ rule train_compressor:
         curve="results/compressor/{dataset}/lambda{lmbda}_curve.csv",
     log:
         "results/logs/train_compressor/{dataset}/lambda{lmbda}.log",
+    benchmark:
+        "results/benchmarks/train_compressor/{dataset}/lambda{lmbda}.tsv"
     conda:
         "../envs/torch.yaml"
     # One thread: the weights are bit-for-bit the same whatever --cores (CPU float sums
@@ -43,6 +45,8 @@ rule rate_distortion:
         "results/ablations/{dataset}/rate_distortion.csv",
     log:
         "results/logs/rate_distortion/{dataset}.log",
+    benchmark:
+        "results/benchmarks/rate_distortion/{dataset}.tsv"
     conda:
         "../envs/torch.yaml"
     threads: 2
@@ -59,9 +63,16 @@ rule figure_rate_distortion:
         table="results/ablations/{dataset}/rate_distortion.csv",
     output:
         pdf="results/figures/{dataset}/rate_distortion.pdf",
-        png="results/figures/{dataset}/rate_distortion.png",
+        png=in_report(
+            "results/figures/{dataset}/rate_distortion.png",
+            "rate_distortion_figure",
+            "Compression",
+            result="rate distortion",
+        ),
     log:
         "results/logs/figure_rate_distortion/{dataset}.log",
+    benchmark:
+        "results/benchmarks/figure_rate_distortion/{dataset}.tsv"
     conda:
         "../envs/plots.yaml"
     params:

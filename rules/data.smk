@@ -9,6 +9,8 @@ rule synthesize_dataset:
         tasks="results/data/{dataset}/tasks.csv",
     log:
         "results/logs/synthesize_dataset/{dataset}.log",
+    benchmark:
+        "results/benchmarks/synthesize_dataset/{dataset}.tsv"
     conda:
         "../envs/data.yaml"
     params:

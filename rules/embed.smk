@@ -15,6 +15,8 @@ rule extract_embeddings:
         "results/embeddings/{dataset}/{encoder}/{aggregation}.parquet",
     log:
         "results/logs/extract_embeddings/{dataset}/{encoder}/{aggregation}.log",
+    benchmark:
+        "results/benchmarks/extract_embeddings/{dataset}/{encoder}/{aggregation}.tsv"
     conda:
         "../envs/torch.yaml"
     threads: 2
@@ -37,6 +39,8 @@ rule export_submission:
         "results/submissions/{dataset}/{encoder}__{aggregation}.csv",
     log:
         "results/logs/export_submission/{dataset}/{encoder}__{aggregation}.log",
+    benchmark:
+        "results/benchmarks/export_submission/{dataset}/{encoder}__{aggregation}.tsv"
     conda:
         "../envs/data.yaml"
     params:
@@ -55,6 +59,8 @@ rule extract_native_embeddings:
         "results/embeddings/{dataset}/{encoder}/{aggregation}_native.parquet",
     log:
         "results/logs/extract_native_embeddings/{dataset}/{encoder}/{aggregation}.log",
+    benchmark:
+        "results/benchmarks/extract_native_embeddings/{dataset}/{encoder}/{aggregation}.tsv"
     conda:
         "../envs/torch.yaml"
     threads: 2
@@ -80,6 +86,8 @@ rule reduce_embeddings:
         ),
     log:
         "results/logs/reduce_embeddings/{dataset}/{encoder}/{aggregation}.log",
+    benchmark:
+        "results/benchmarks/reduce_embeddings/{dataset}/{encoder}/{aggregation}.tsv"
     conda:
         "../envs/data.yaml"
     params:
@@ -99,6 +107,8 @@ rule extract_layer_embeddings:
         "results/embeddings/{dataset}/{encoder}/{aggregation}_layer{layer}.parquet",
     log:
         "results/logs/extract_layer_embeddings/{dataset}/{encoder}/{aggregation}_layer{layer}.log",
+    benchmark:
+        "results/benchmarks/extract_layer_embeddings/{dataset}/{encoder}/{aggregation}_layer{layer}.tsv"
     conda:
         "../envs/torch.yaml"
     threads: 2

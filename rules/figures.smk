@@ -12,9 +12,16 @@ rule figure_radar:
         tasks="results/data/{dataset}/tasks.csv",
     output:
         pdf="results/figures/{dataset}/{protocol}/radar.pdf",
-        png="results/figures/{dataset}/{protocol}/radar.png",
+        png=in_report(
+            "results/figures/{dataset}/{protocol}/radar.png",
+            "radar",
+            "Per-task scores",
+            protocol="{protocol}",
+        ),
     log:
         "results/logs/figure_radar/{dataset}/{protocol}.log",
+    benchmark:
+        "results/benchmarks/figure_radar/{dataset}/{protocol}.tsv"
     conda:
         "../envs/plots.yaml"
     params:
@@ -31,9 +38,16 @@ rule figure_q_per_task:
         task_scores="results/scores/{dataset}/{protocol}/task_scores.csv",
     output:
         pdf="results/figures/{dataset}/{protocol}/q_per_task.pdf",
-        png="results/figures/{dataset}/{protocol}/q_per_task.png",
+        png=in_report(
+            "results/figures/{dataset}/{protocol}/q_per_task.png",
+            "q_per_task",
+            "Leaderboards",
+            protocol="{protocol}",
+        ),
     log:
         "results/logs/figure_q_per_task/{dataset}/{protocol}.log",
+    benchmark:
+        "results/benchmarks/figure_q_per_task/{dataset}/{protocol}.tsv"
     conda:
         "../envs/plots.yaml"
     params:
@@ -50,9 +64,16 @@ rule figure_ablation:
         summary=ablation_summary_of_figure,
     output:
         pdf="results/figures/{dataset}/{figure}.pdf",
-        png="results/figures/{dataset}/{figure}.png",
+        png=in_report(
+            "results/figures/{dataset}/{figure}.png",
+            "ablation_figure",
+            "Ablations",
+            result="{figure}",
+        ),
     log:
         "results/logs/figure_ablation/{dataset}/{figure}.log",
+    benchmark:
+        "results/benchmarks/figure_ablation/{dataset}/{figure}.tsv"
     wildcard_constraints:
         figure="|".join(ABLATION_OF_FIGURE),
     conda:
@@ -72,9 +93,16 @@ rule figure_runtime_scaling:
         table="results/ablations/{dataset}/runtime_scaling.csv",
     output:
         pdf="results/figures/{dataset}/runtime_scaling.pdf",
-        png="results/figures/{dataset}/runtime_scaling.png",
+        png=in_report(
+            "results/figures/{dataset}/runtime_scaling.png",
+            "runtime_scaling_figure",
+            "Run time",
+            result="runtime scaling",
+        ),
     log:
         "results/logs/figure_runtime_scaling/{dataset}.log",
+    benchmark:
+        "results/benchmarks/figure_runtime_scaling/{dataset}.tsv"
     conda:
         "../envs/plots.yaml"
     params:
@@ -90,9 +118,16 @@ rule figure_rank_evolution:
         task_scores="results/challenge/{phase}/task_scores.csv",
     output:
         pdf="results/figures/challenge/{phase}/rank_evolution.pdf",
-        png="results/figures/challenge/{phase}/rank_evolution.png",
+        png=in_report(
+            "results/figures/challenge/{phase}/rank_evolution.png",
+            "rank_evolution",
+            "Challenge",
+            phase="{phase}",
+        ),
     log:
         "results/logs/figure_rank_evolution/{phase}.log",
+    benchmark:
+        "results/benchmarks/figure_rank_evolution/{phase}.tsv"
     wildcard_constraints:
         phase="development|evaluation",
     conda:

@@ -8,10 +8,17 @@ rule figure_channel_correlation:
         cubes="results/data/{dataset}/cubes.zarr",
     output:
         pdf="results/figures/{dataset}/channel_correlation.pdf",
-        png="results/figures/{dataset}/channel_correlation.png",
+        png=in_report(
+            "results/figures/{dataset}/channel_correlation.png",
+            "channel_correlation_figure",
+            "Data",
+            result="channel correlation",
+        ),
         csv="results/figures/{dataset}/channel_correlation.csv",
     log:
         "results/logs/figure_channel_correlation/{dataset}.log",
+    benchmark:
+        "results/benchmarks/figure_channel_correlation/{dataset}.tsv"
     conda:
         "../envs/plots.yaml"
     params:
@@ -28,9 +35,13 @@ rule figure_task_samples:
         tasks="results/data/{dataset}/tasks.csv",
     output:
         pdf="results/figures/{dataset}/task_samples.pdf",
-        png="results/figures/{dataset}/task_samples.png",
+        png=in_report(
+            "results/figures/{dataset}/task_samples.png", "task_samples", "Data"
+        ),
     log:
         "results/logs/figure_task_samples/{dataset}.log",
+    benchmark:
+        "results/benchmarks/figure_task_samples/{dataset}.tsv"
     conda:
         "../envs/plots.yaml"
     params:
@@ -46,9 +57,11 @@ rule figure_sample_map:
         labels="results/data/{dataset}/labels",
     output:
         pdf="results/figures/{dataset}/sample_map.pdf",
-        png="results/figures/{dataset}/sample_map.png",
+        png=in_report("results/figures/{dataset}/sample_map.png", "sample_map", "Data"),
     log:
         "results/logs/figure_sample_map/{dataset}.log",
+    benchmark:
+        "results/benchmarks/figure_sample_map/{dataset}.tsv"
     conda:
         "../envs/plots.yaml"
     params:

@@ -11,6 +11,8 @@ rule probe_embeddings:
         predictions="results/probes/{dataset}/{protocol}/{head}/{encoder}/{table}/predictions.parquet",
     log:
         "results/logs/probe_embeddings/{dataset}/{protocol}/{head}/{encoder}/{table}.log",
+    benchmark:
+        "results/benchmarks/probe_embeddings/{dataset}/{protocol}/{head}/{encoder}/{table}.tsv"
     conda:
         "../envs/torch.yaml"
     # One thread: a probe job's time is mostly Python start-up, so two jobs side by side
@@ -36,9 +38,18 @@ rule figure_probe_diagnostics:
         predictions="results/probes/{dataset}/{protocol}/{head}/{encoder}/{table}/predictions.parquet",
     output:
         pdf="results/figures/{dataset}/{protocol}/diagnostics/{head}/{encoder}/{table}.pdf",
-        png="results/figures/{dataset}/{protocol}/diagnostics/{head}/{encoder}/{table}.png",
+        png=in_report(
+            "results/figures/{dataset}/{protocol}/diagnostics/{head}/{encoder}/{table}.png",
+            "probe_diagnostics",
+            "Probe diagnostics",
+            protocol="{protocol}",
+            head="{head}",
+            method="{encoder}/{table}",
+        ),
     log:
         "results/logs/figure_probe_diagnostics/{dataset}/{protocol}/{head}/{encoder}/{table}.log",
+    benchmark:
+        "results/benchmarks/figure_probe_diagnostics/{dataset}/{protocol}/{head}/{encoder}/{table}.tsv"
     conda:
         "../envs/plots.yaml"
     params:

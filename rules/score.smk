@@ -11,6 +11,8 @@ rule compare_embeddings:
         "results/embeddings/{dataset}/identical.csv",
     log:
         "results/logs/compare_embeddings/{dataset}.log",
+    benchmark:
+        "results/benchmarks/compare_embeddings/{dataset}.tsv"
     conda:
         "../envs/data.yaml"
     params:
@@ -30,6 +32,8 @@ rule score_methods:
         leaderboard_json="results/scores/{dataset}/{protocol}/leaderboard.json",
     log:
         "results/logs/score_methods/{dataset}/{protocol}.log",
+    benchmark:
+        "results/benchmarks/score_methods/{dataset}/{protocol}.tsv"
     conda:
         "../envs/data.yaml"
     params:
@@ -51,6 +55,8 @@ rule leaderboard_statistics:
         companion="results/scores/{dataset}/{protocol}/leaderboard_companion.csv",
     log:
         "results/logs/leaderboard_statistics/{dataset}/{protocol}.log",
+    benchmark:
+        "results/benchmarks/leaderboard_statistics/{dataset}/{protocol}.tsv"
     conda:
         "../envs/data.yaml"
     params:

@@ -12,9 +12,17 @@ rule table_task_scores:
     output:
         csv="results/tables/{dataset}/{protocol}/task_scores.csv",
         md="results/tables/{dataset}/{protocol}/task_scores.md",
+        html=in_report(
+            "results/tables/{dataset}/{protocol}/task_scores.html",
+            "task_scores",
+            "Per-task scores",
+            protocol="{protocol}",
+        ),
         tex="results/tables/{dataset}/{protocol}/task_scores.tex",
     log:
         "results/logs/table_task_scores/{dataset}/{protocol}.log",
+    benchmark:
+        "results/benchmarks/table_task_scores/{dataset}/{protocol}.tsv"
     conda:
         "../envs/plots.yaml"
     params:
@@ -31,9 +39,17 @@ rule table_leaderboard:
         tex_template="report/templates/leaderboard.tex.j2",
     output:
         md="results/tables/{dataset}/{protocol}/leaderboard.md",
+        html=in_report(
+            "results/tables/{dataset}/{protocol}/leaderboard.html",
+            "leaderboard",
+            "Leaderboards",
+            protocol="{protocol}",
+        ),
         tex="results/tables/{dataset}/{protocol}/leaderboard.tex",
     log:
         "results/logs/table_leaderboard/{dataset}/{protocol}.log",
+    benchmark:
+        "results/benchmarks/table_leaderboard/{dataset}/{protocol}.tsv"
     conda:
         "../envs/plots.yaml"
     params:
@@ -54,9 +70,12 @@ rule run_summary:
         ),
         claims=f"results/tables/{DATASET}/claims.csv",
     output:
-        "results/summary.md",
+        md="results/summary.md",
+        html=in_report("results/summary.html", "summary", "Summary"),
     log:
         "results/logs/run_summary.log",
+    benchmark:
+        "results/benchmarks/run_summary.tsv"
     conda:
         "../envs/plots.yaml"
     params:

@@ -9,6 +9,8 @@ rule retrieve_weights:
         f"{WEIGHTS_CACHE}/{{weights}}/SHA256SUMS",
     log:
         "results/logs/retrieve_weights/{weights}.log",
+    benchmark:
+        "results/benchmarks/retrieve_weights/{weights}.tsv"
     wildcard_constraints:
         weights="|".join(WEIGHTS),
     conda:

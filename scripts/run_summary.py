@@ -5,7 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # this repository's eobench
 
-from eobench.workflow import run
+from eobench.workflow import run, write_html_of_markdown
 
 
 def main(smk):
@@ -23,7 +23,8 @@ def main(smk):
         info,
         smk.params.decimals,
     )
-    write_text(smk.output[0], text)
+    write_text(smk.output.md, text)
+    write_html_of_markdown(smk)
 
 
 run(main, snakemake)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # this repository's eobench
 
-from eobench.workflow import run
+from eobench.workflow import run, write_html_of_markdown
 
 
 def main(smk):
@@ -29,6 +29,7 @@ def main(smk):
         provenance(dict(smk.params.settings)),
         record.get("tie_tolerance"),
     )
+    write_html_of_markdown(smk)
 
 
 run(main, snakemake)

@@ -6,7 +6,7 @@ every text cell goes through the ``latex`` escape filter (task names carry under
 Markdown templates use jinja2's defaults and the ``md`` filter (escapes ``|``).
 
 Captions are plain text in both formats: LaTeX's special characters are escaped and a few
-Unicode symbols (± ² × ≤ ≥ ε and dashes) become their LaTeX commands. The LaTeX tables need
+Unicode symbols (± ² × ≤ ≥ ε ρ and dashes) become their LaTeX commands. The LaTeX tables need
 ``\\usepackage{booktabs,graphicx}``.
 """
 
@@ -130,6 +130,7 @@ _LATEX_SPECIAL = {
     "≤": r"$\leq$",
     "≥": r"$\geq$",
     "ε": r"$\varepsilon$",
+    "ρ": r"$\rho$",
     "−": r"$-$",
     "–": "--",
     "—": "---",

@@ -1,0 +1,157 @@
+"""Numbers quoted in a paper's text as LaTeX macros, each with where it came from.
+
+Each macro (config ``paper.macros``) names a CSV result, a column and how to choose the
+row: ``where`` (column equals value), ``exclude`` (column not in values), then ``pick``
+(``max`` or ``min`` of column ``by``, default the macro's column; ``count`` counts the
+rows; without ``pick`` exactly one row must remain), or a config key (``config``). The
+macros file says, above every ``\\newcommand``, the file, the row and the config hash it
+came from, as showyourwork does for the numbers of a paper.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from eobench.errors import EobenchError
+from eobench.io import write_text
+from eobench.tables.render import latex_escape
+
+MACRO_KEYS = {"file", "column", "where", "exclude", "pick", "by", "decimals", "config"}
+#: Filled in by the workflow: the value of a ``config`` macro.
+RESOLVED_KEYS = {"value"}
+
+
+def _fail(name: str, problem: str) -> EobenchError:
+    return EobenchError(f"config key paper.macros.{name}: {problem}")
+
+
+def _chosen_rows(name: str, frame: pd.DataFrame, spec: Mapping[str, Any]) -> pd.DataFrame:
+    for column in [*spec.get("where", {}), *spec.get("exclude", {}), spec.get("by")]:
+        if column is not None and column not in frame.columns:
+            raise _fail(name, f"no column {column!r} in {spec['file']}")
+    for column, value in spec.get("where", {}).items():
+        frame = frame[frame[column].astype(str) == str(value)]
+    for column, values in spec.get("exclude", {}).items():
+        frame = frame[~frame[column].astype(str).isin([str(v) for v in values])]
+    return frame
+
+
+def macro_value(name: str, spec: Mapping[str, Any], folder: str | os.PathLike) -> tuple[Any, str]:
+    """The value of one macro and the row it came from (``key=value`` pairs).
+
+    ``folder`` is where the spec's ``file`` paths start (the run's ``results/``).
+    """
+    path = Path(folder) / spec["file"]
+    frame = pd.read_csv(path)
+    column = spec["column"]
+    if column not in frame.columns:
+        raise _fail(name, f"no column {column!r} in {spec['file']}")
+    rows = _chosen_rows(name, frame, spec)
+    pick = spec.get("pick")
+    if pick == "count":
+        return len(rows), f"{len(rows)} rows"
+    if rows.empty:
+        raise _fail(name, f"no row of {spec['file']} matches")
+    if pick in ("max", "min"):
+        by = spec.get("by", column)
+        position = rows[by].idxmax() if pick == "max" else rows[by].idxmin()
+        row = rows.loc[position]
+    elif len(rows) == 1:
+        row = rows.iloc[0]
+    else:
+        raise _fail(name, f"{len(rows)} rows of {spec['file']} match; add where or pick")
+    key = next((c for c in ("method", "claim", "task", "encoder") if c in row.index), None)
+    line = row.name + 2  # the CSV line: the header is line 1
+    where = f"line {line} ({key}={row[key]})" if key else f"line {line}"
+    return row[column], where
+
+
+def format_value(value: Any, decimals: int) -> str:
+    """A number with ``decimals`` decimals (integers as they are), text LaTeX-escaped."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        return latex_escape(value)
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if not math.isfinite(value):
+        return "--"
+    return f"{value:.{decimals}f}"
+
+
+def config_value(config: Mapping[str, Any], dotted: str, name: str) -> Any:
+    """The value of a dotted config key (``probe.k_splits``)."""
+    value: Any = config
+    for part in dotted.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            raise _fail(name, f"config key {dotted!r} does not exist")
+        value = value[part]
+    return value
+
+
+def check_macro(name: str, spec: Mapping[str, Any]) -> None:
+    """A macro's name is a LaTeX command name; its keys are known."""
+    if not re.fullmatch(r"[A-Za-z]+", name):
+        raise _fail(name, "a LaTeX macro name has letters only")
+    unknown = sorted(set(spec) - MACRO_KEYS - RESOLVED_KEYS)
+    if unknown:
+        raise _fail(name, f"unknown key {unknown[0]!r} (known: {sorted(MACRO_KEYS)})")
+    if ("config" in spec) == ("file" in spec):
+        raise _fail(name, "give either file (with column) or config")
+    if spec.get("pick") not in (None, "max", "min", "count"):
+        raise _fail(name, f"pick {spec['pick']!r} is not max, min or count")
+
+
+def macros_tex(
+    macros: Mapping[str, Mapping[str, Any]],
+    folder: str | os.PathLike,
+    config_hash: str,
+    code_version: str,
+) -> str:
+    """The macros file: one ``\\newcommand`` per macro with its provenance above it.
+
+    A ``config`` macro carries its ``value`` (see :func:`resolve_config_macros`).
+    """
+    lines = [
+        "% Numbers of the run, generated by eobench: \\input{macros} in the paper.",
+        f"% config hash {config_hash}; {code_version}",
+        f"\\newcommand{{\\ConfigHash}}{{{config_hash}}}",
+    ]
+    for name, spec in macros.items():
+        check_macro(name, spec)
+        decimals = spec.get("decimals", 2)
+        if "config" in spec:
+            value = spec["value"]
+            origin = f"config key {spec['config']}"
+        else:
+            value, row = macro_value(name, spec, folder)
+            origin = f"results/{spec['file']}, {row}, column {spec['column']}"
+        lines.append(f"% {origin}; config {config_hash}")
+        lines.append(f"\\newcommand{{\\{name}}}{{{format_value(value, decimals)}}}")
+    return "\n".join(lines) + "\n"
+
+
+def write_macros(path: str | os.PathLike, *args: Any) -> None:
+    """Write :func:`macros_tex` to ``path`` atomically."""
+    write_text(path, macros_tex(*args))
+
+
+def resolve_config_macros(
+    macros: Mapping[str, Mapping[str, Any]], config: Mapping[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """The macros with every ``config`` macro's ``value`` filled in from ``config``."""
+    resolved = {}
+    for name, spec in macros.items():
+        check_macro(name, spec)
+        spec = dict(spec)
+        if "config" in spec:
+            spec["value"] = config_value(config, spec["config"], name)
+        resolved[name] = spec
+    return resolved
