@@ -30,7 +30,7 @@ validate(config, schema="../config/schema/config.schema.yaml")
 
 DATASET = config["dataset"]
 #: Identifies the settings behind the numbers in the run summary: the checked config
-#: (defaults filled in) without its presentation blocks (figures, tables), challenge
+#: (defaults filled in) without its presentation blocks (figures, tables, paper), challenge
 #: mode, the scheduler's resource tags and where weights are found (verified files are
 #: the same files), so that restyling a table or figure or asking for a GPU does not
 #: rerun the summary.
@@ -39,7 +39,8 @@ CONFIG_HASH = hashlib.sha256(
         {
             k: v
             for k, v in config.items()
-            if k not in ("figures", "tables", "challenge", "resources", "weights")
+            if k
+            not in ("figures", "tables", "paper", "challenge", "resources", "weights")
         },
         sort_keys=True,
         default=str,
@@ -592,9 +593,20 @@ def paper_macros():
 
 
 def paper_macro_files():
-    """The CSV results the macros read."""
-    files = {spec["file"] for spec in paper_macros().values() if "file" in spec}
-    return sorted(f"results/{f}" for f in files)
+    """The CSV results the macros read (each must be an output of this run)."""
+    outputs = set(table_targets() + figure_targets() + challenge_targets())
+    files = set()
+    for name, spec in paper_macros().items():
+        if "file" not in spec:
+            continue
+        path = f"results/{spec['file']}"
+        if path not in outputs:
+            sys.exit(
+                f"error: config key paper.macros.{name}.file: {path} is not a table or "
+                "figure output of this run"
+            )
+        files.add(path)
+    return sorted(files)
 
 
 def paper_targets():

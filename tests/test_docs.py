@@ -17,11 +17,15 @@ def test_ci_runs_the_readme_test_command(repo):
     assert "all_tables" in main_command and "pip install" in main_command
 
 
+#: Sections whose entries the user names (datasets, encoders, probe heads, macros).
+USER_NAMED = ("datasets", "encoders", "probe_heads", "macros")
+
+
 def _keys(tree, prefix=""):
     for key, value in tree.items():
         yield f"{prefix}{key}"
         # User-named entries (datasets, encoders, probe heads) are explained by their fields.
-        if isinstance(value, dict) and key not in ("datasets", "encoders", "probe_heads"):
+        if isinstance(value, dict) and key not in USER_NAMED:
             yield from _keys(value, f"{prefix}{key}.")
 
 

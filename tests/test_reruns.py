@@ -410,12 +410,15 @@ CASES: dict[str, tuple[str, dict[str, int]]] = {
     "weights.cache_dir": ("weights: {cache_dir: elsewhere}", {}),
     "weights.download": ("weights: {download: true}", {}),
     "weights.mirror": ("weights: {mirror: 'http://127.0.0.1:1/'}", {}),
+    # one more macro: the paper folder alone
+    "paper.macros": ("paper:\n  macros:\n    TheSeed: {config: seed}", {"paper_folder": 1}),
 }
 
 #: The run summary prints the leaderboards, the claims, a hash of the settings behind the
 #: numbers and where every output is: it reruns after every change but these.
 SUMMARY_UNCHANGED = {
     "datasets.source",
+    "paper.macros",
     "figures.layers",
     "resources.gpu",
     "weights.local_dirs",
@@ -434,11 +437,35 @@ SUMMARY_UNCHANGED = {
 }
 
 
+#: HTML pages of the report (rule csv_page) per job that rewrites their CSVs.
+CSV_PAGES_OF = {
+    "leaderboard_statistics": 3,
+    "compare_embeddings": 1,
+    "challenge_leaderboard": 2,
+    "figure_channel_correlation": 1,
+    "rate_distortion": 1,
+}
+
+
+def with_report_jobs(jobs: dict[str, int]) -> dict[str, int]:
+    """The jobs plus the report's: the CSV pages of the CSVs rewritten, the paper folder
+    after a table, a figure or a macro's source (the leaderboard, the claims), and the
+    run page, which shows the whole config, after every change."""
+    jobs = dict(jobs)
+    pages = sum(CSV_PAGES_OF.get(rule, 0) * count for rule, count in jobs.items())
+    if pages:
+        jobs["csv_page"] = pages
+    if any(rule.startswith(("table_", "figure_")) or rule == "score_methods" for rule in jobs):
+        jobs["paper_folder"] = 1
+    jobs["run_page"] = 1
+    return jobs
+
+
 def expected_jobs(key: str) -> dict[str, int]:
     jobs = dict(CASES[key][1])
     if key not in SUMMARY_UNCHANGED:
         jobs["run_summary"] = 1
-    return jobs
+    return with_report_jobs(jobs)
 
 
 #: Sections whose rows are not keys (the encoder types).

@@ -53,7 +53,7 @@ def csv_to_html(
     table = frame.to_html(
         index=False, na_rep="", float_format=lambda v: f"{v:.{significant}g}", border=0
     )
-    caption_html = publish_parts(caption, writer_name="html")["body"]
+    caption_html = publish_parts(caption, writer="html")["body"]
     source = f"<p><code>{html.escape(str(csv_path))}</code></p>"
     write_text(html_path, html_page(Path(csv_path).stem, caption_html + source + table))
 
