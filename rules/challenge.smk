@@ -17,7 +17,7 @@ rule challenge_demo_submissions:
     log:
         "results/logs/challenge_demo_submissions/{dataset}.log",
     conda:
-        "../envs/data.yaml"
+        "../envs/challenge.yaml"
     params:
         entries=lambda wildcards: challenge_demo_entries(wildcards.dataset),
     script:
@@ -39,9 +39,8 @@ rule challenge_leaderboard:
         "results/logs/challenge_leaderboard/{phase}.log",
     wildcard_constraints:
         phase="development|evaluation",
-    # Probing needs torch, which envs/data.yaml lacks.
     conda:
-        "../envs/torch.yaml"
+        "../envs/challenge.yaml"
     threads: 2
     resources:
         gpu=GPUS,

@@ -81,7 +81,7 @@ rule reduce_embeddings:
     log:
         "results/logs/reduce_embeddings/{dataset}/{encoder}/{aggregation}.log",
     conda:
-        "../envs/data.yaml"
+        "../envs/torch.yaml"
     params:
         sizes=ABLATIONS["embedding_size"]["sizes"],
         recipe=lambda wildcards: SIZE_ABLATION[wildcards.encoder]["recipe"],
