@@ -18,6 +18,7 @@ or micromamba is on PATH and skips elsewhere, saying so.
 from __future__ import annotations
 
 import ast
+import hashlib
 import json
 import re
 import shutil
@@ -502,3 +503,42 @@ def test_environment_solves(path):
         [*command, "--file", str(path)], capture_output=True, text=True, timeout=900
     )
     assert result.returncode == 0, f"{path.name}:\n{result.stdout[-2000:]}{result.stderr[-2000:]}"
+
+
+# -- the container -----------------------------------------------------------------------
+
+#: Where Snakemake's containerized runs look for a rule's environment in the image.
+IMAGE_PREFIX = re.compile(
+    r"^COPY (envs/\S+\.yaml) /conda-envs/([0-9a-f]{32})/environment\.yaml$", re.M
+)
+
+
+def test_dockerfile_builds_every_environment_where_snakemake_looks():
+    dockerfile = (REPO / "Dockerfile").read_text()
+    # Snakemake's prefix is the md5 of the file (plus post-deploy and pin files, unused).
+    extras = [p.name for p in (REPO / "envs").iterdir() if p.suffix in (".sh", ".txt")]
+    assert not extras, f"post-deploy or pin files this test does not hash: {extras}"
+    expected = {
+        f"envs/{path.name}": hashlib.md5(path.read_bytes()).hexdigest() for path in env_files()
+    }
+    stale = "Dockerfile is stale: regenerate it with `snakemake --containerize`"
+    assert dict(IMAGE_PREFIX.findall(dockerfile)) == expected, stale
+    created = re.findall(r"conda env create --prefix /conda-envs/([0-9a-f]{32}) ", dockerfile)
+    assert sorted(created) == sorted(expected.values()), stale
+    combined = hashlib.sha256(b"".join(path.read_bytes() for path in env_files()))
+    assert f'conda_env_hash="{combined.hexdigest()}"' in dockerfile, stale
+
+
+def test_the_workflow_is_containerized_by_a_config_key_before_its_rules():
+    calls = [
+        node
+        for node in ast.walk(ast.parse(_compile_snakefile(REPO / "Snakefile")))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+    ]
+    directive = [c for c in calls if c.func.attr == "global_containerized"]
+    assert len(directive) == 1, "Snakefile: no containerized: directive"
+    assert ast.unparse(directive[0].args[0]) == "config['resources']['container_image']"
+    # It applies to the rules defined after it: every rule file but common.smk.
+    includes = {ast.unparse(c.args[0]): c.lineno for c in calls if c.func.attr == "include"}
+    rule_files = {name: line for name, line in includes.items() if "common.smk" not in name}
+    assert rule_files and all(line > directive[0].lineno for line in rule_files.values())
