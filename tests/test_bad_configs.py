@@ -74,7 +74,7 @@ def run_case(root: Path, case: str) -> Outcome:
 def outcomes(tmp_path_factory) -> dict[str, Outcome]:
     root = tmp_path_factory.mktemp("bad_configs")
     # Snakemake's start-up is mostly waiting on imports and the SLURM plugin's probes.
-    with ThreadPoolExecutor(max_workers=4) as pool:
+    with ThreadPoolExecutor(max_workers=6) as pool:
         return dict(zip(CASES, pool.map(lambda case: run_case(root, case), CASES), strict=True))
 
 
