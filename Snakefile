@@ -16,6 +16,13 @@ report: "report/workflow.rst"
 
 
 include: "rules/common.smk"
+
+
+# The image built from Dockerfile (every envs/ environment in it) for runs with
+# --software-deployment-method apptainer conda; other runs ignore it. null: none.
+containerized: config["resources"]["container_image"]
+
+
 include: "rules/data.smk"
 include: "rules/weights.smk"
 include: "rules/embed.smk"

@@ -3,13 +3,15 @@
 The workflow validates its config against ``config/schema/config.schema.yaml`` on every
 run; :func:`check_config` reports the most relevant schema violation as
 ``config key a.b.c: problem`` and then checks what a schema cannot (known encoder types,
-known tasks, aggregations an encoder supports).
+known tasks, aggregations an encoder supports, entries that name other entries, and
+files and folders that must exist).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -56,6 +58,7 @@ def check_config(config: dict[str, Any], schema_path: str | os.PathLike) -> None
             f"(has: {sorted(config['encoders'])})"
         )
     from eobench.encoders import ENCODERS, load_builtin_encoders
+    from eobench.encoders.weights import get_weights
 
     load_builtin_encoders()
     for name, spec in config["encoders"].items():
@@ -65,6 +68,8 @@ def check_config(config: dict[str, Any], schema_path: str | os.PathLike) -> None
                 f"config key encoders.{name}.type: unknown encoder {kind!r} "
                 f"(known: {sorted(ENCODERS)})"
             )
+        if "weights" in spec:
+            get_weights(spec["weights"], key=f"encoders.{name}.weights")
         for aggregation in spec.get("aggregations", config.get("aggregations", [])):
             if aggregation == "none" and not ENCODERS[kind].supports_time_series:
                 raise EobenchError(
@@ -72,6 +77,8 @@ def check_config(config: dict[str, Any], schema_path: str | os.PathLike) -> None
                     "takes single images, not the 4-season series ('none')"
                 )
     check_ablations(config)
+    check_challenge(config)
+    check_paths(config)
     dataset = config["datasets"][config["dataset"]]
     tasks = config.get("tasks")
     if tasks and dataset["source"] == "synthetic":
@@ -118,3 +125,36 @@ def check_ablations(config: dict[str, Any]) -> None:
                 "(layer-wise probing needs an encoder with a `layer` parameter, such as "
                 "patch_transformer)"
             )
+
+
+def check_challenge(config: dict[str, Any]) -> None:
+    """The demo challenge's teams must be entries of ``encoders``."""
+    teams = config.get("challenge", {}).get("demo", {}).get("teams") or []
+    for team in teams:
+        if team not in config["encoders"]:
+            raise EobenchError(
+                f"config key challenge.demo.teams: {team!r} is not an entry of encoders "
+                f"(has: {sorted(config['encoders'])})"
+            )
+
+
+def check_paths(config: dict[str, Any]) -> None:
+    """Files and folders the config names must exist, so that a typo stops the run before
+    any job (relative paths are relative to the working directory)."""
+    encoders = config["encoders"]
+    requested = config.get("selected_encoders") or list(encoders)
+    named = {
+        f"encoders.{name}.path": encoders[name].get("path")
+        for name in requested
+        if encoders[name]["type"] == "embeddings_file"
+    }
+    for key, path in named.items():
+        if not path:
+            raise EobenchError(f"config key {key}: missing (the embeddings table to read)")
+    challenge = config.get("challenge", {})
+    for key in ("submissions_dir", "annotation_path"):
+        if challenge.get(key):
+            named[f"challenge.{key}"] = challenge[key]
+    for key, path in named.items():
+        if not Path(path).exists():
+            raise EobenchError(f"config key {key}: {path!r} does not exist (in {os.getcwd()})")

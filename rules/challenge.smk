@@ -19,7 +19,7 @@ rule challenge_demo_submissions:
     benchmark:
         "results/benchmarks/challenge_demo_submissions/{dataset}.tsv"
     conda:
-        "../envs/data.yaml"
+        "../envs/challenge.yaml"
     params:
         entries=lambda wildcards: challenge_demo_entries(wildcards.dataset),
     script:
@@ -43,9 +43,8 @@ rule challenge_leaderboard:
         "results/benchmarks/challenge_leaderboard/{phase}.tsv"
     wildcard_constraints:
         phase="development|evaluation",
-    # Probing needs torch, which envs/data.yaml lacks.
     conda:
-        "../envs/torch.yaml"
+        "../envs/challenge.yaml"
     threads: 2
     resources:
         gpu=GPUS,

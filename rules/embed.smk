@@ -89,7 +89,7 @@ rule reduce_embeddings:
     benchmark:
         "results/benchmarks/reduce_embeddings/{dataset}/{encoder}/{aggregation}.tsv"
     conda:
-        "../envs/data.yaml"
+        "../envs/torch.yaml"
     params:
         sizes=ABLATIONS["embedding_size"]["sizes"],
         recipe=lambda wildcards: SIZE_ABLATION[wildcards.encoder]["recipe"],

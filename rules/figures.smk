@@ -131,7 +131,7 @@ rule figure_rank_evolution:
     wildcard_constraints:
         phase="development|evaluation",
     conda:
-        "../envs/plots.yaml"
+        "../envs/challenge.yaml"
     params:
         settings=config["figures"].get("rank_evolution", {}),
         encoders=ENCODER_ORDER,

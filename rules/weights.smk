@@ -14,7 +14,7 @@ rule retrieve_weights:
     wildcard_constraints:
         weights="|".join(WEIGHTS),
     conda:
-        "../envs/data.yaml"
+        "../envs/torch.yaml"
     # weights.local_dirs and weights.download are read by the script from the config, on
     # purpose untracked: where verified files come from does not change them, so adding a
     # local folder must not rerun this rule and, after it, every extraction.

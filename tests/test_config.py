@@ -44,6 +44,14 @@ def test_default_and_paper_configs_are_valid(repo, config):
         ({"tasks": ["biomass_mean", "ice_thickness"]}, "unknown task 'ice_thickness'"),
         ({"dataset": "nowhere"}, "config key dataset: 'nowhere' is not an entry"),
         ({"selected_encoders": ["ghost"]}, "config key selected_encoders: 'ghost'"),
+        ({"encoders": {"x": {"type": "presto", "weights": "nope"}}}, "encoders.x.weights: unknown"),
+        ({"challenge": {"demo": {"teams": ["ghost"]}}}, "challenge.demo.teams: 'ghost' is not"),
+        ({"challenge": {"annotation_path": "no/labels"}}, "annotation_path: 'no/labels' does not"),
+        (
+            {"encoders": {"mine": {"type": "embeddings_file", "path": "no/table.csv"}}},
+            "config key encoders.mine.path: 'no/table.csv' does not exist",
+        ),
+        ({"encoders": {"mine": {"type": "embeddings_file"}}}, "encoders.mine.path: missing"),
     ],
 )
 def test_bad_values_name_the_key(repo, config, change, message):

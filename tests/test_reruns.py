@@ -401,6 +401,7 @@ CASES: dict[str, tuple[str, dict[str, int]]] = {
     ),
     # resources tag jobs for a scheduler; they change no result
     "resources.gpu": ("resources: {gpu: 1}", {}),
+    "resources.container_image": ("resources: {container_image: 'docker://example.org/x:1'}", {}),
     # the tiny run selects no compressor: its training and Fig. 11 are not in its DAG
     "compression.training": ("compression:\n  training: {epochs: 2}", {}),
     "compression.rate_distortion": ("compression:\n  rate_distortion: {batch_size: 8}", {}),
@@ -421,6 +422,7 @@ SUMMARY_UNCHANGED = {
     "paper.macros",
     "figures.layers",
     "resources.gpu",
+    "resources.container_image",
     "weights.local_dirs",
     "weights.cache_dir",
     "weights.download",
