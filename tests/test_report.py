@@ -402,7 +402,7 @@ def test_the_run_page_names_the_run_and_times_every_stage(tiny_run):
     workdir, _ = tiny_run
     page = (workdir / "results" / "report" / "run.html").read_text()
     summary = (workdir / "results" / "summary.md").read_text()
-    config_hash = re.search(r"config hash[^|]*\| `?([0-9a-f]{12})", summary).group(1)
+    config_hash = re.search(r"config hash[^:]*: ([0-9a-f]{12})", summary).group(1)
     assert config_hash in page
     rows = cells_of(page).rows
     header = rows.index(

@@ -451,13 +451,17 @@ CSV_PAGES_OF = {
 
 def with_report_jobs(jobs: dict[str, int]) -> dict[str, int]:
     """The jobs plus the report's: the CSV pages of the CSVs rewritten, the paper folder
-    after a table, a figure or a macro's source (the leaderboard, the claims), and the
+    after a table, a figure, a macro's source (the leaderboard, the claims) or a new
+    config hash, and the
     run page, which shows the whole config, after every change."""
     jobs = dict(jobs)
     pages = sum(CSV_PAGES_OF.get(rule, 0) * count for rule, count in jobs.items())
     if pages:
         jobs["csv_page"] = pages
-    if any(rule.startswith(("table_", "figure_")) or rule == "score_methods" for rule in jobs):
+    # the macros carry the config hash, which the run summary prints too
+    if "run_summary" in jobs or any(
+        rule.startswith(("table_", "figure_")) or rule == "score_methods" for rule in jobs
+    ):
         jobs["paper_folder"] = 1
     jobs["run_page"] = 1
     return jobs
