@@ -2,6 +2,7 @@
 #
 #   snakemake --cores 2 all_tables     # leaderboards and tables
 #   snakemake --cores 2 all_figures    # figures
+#   snakemake --cores 2 all_notebooks  # exploration notebooks (executed, HTML)
 #   snakemake --cores 2                # everything
 #
 # The DAG: synthesize (or retrieve) -> extract embeddings (pre/post/none temporal
@@ -23,6 +24,7 @@ include: "rules/figures.smk"
 include: "rules/figures_data.smk"
 include: "rules/ablations.smk"
 include: "rules/challenge.smk"
+include: "rules/notebooks.smk"
 
 
 rule all:
@@ -32,6 +34,7 @@ rule all:
         summary_target(),
         figure_targets(),
         challenge_targets(),
+        notebook_targets(),
 
 
 rule all_tables:
@@ -43,6 +46,12 @@ rule all_tables:
 rule all_figures:
     input:
         figure_targets(),
+
+
+rule all_notebooks:
+    """The exploration notebooks, executed and as HTML."""
+    input:
+        notebook_targets(),
 
 
 rule all_challenge:
