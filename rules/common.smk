@@ -30,10 +30,10 @@ validate(config, schema="../config/schema/config.schema.yaml")
 
 DATASET = config["dataset"]
 #: Identifies the settings behind the numbers in the run summary: the checked config
-#: (defaults filled in) without its presentation blocks (figures, tables), challenge
-#: mode, the scheduler's resource tags and where weights are found (verified files are
-#: the same files), so that restyling a table or figure or asking for a GPU does not
-#: rerun the summary.
+#: (defaults filled in) without its presentation blocks (figures, tables, notebooks),
+#: challenge mode, the scheduler's resource tags and where weights are found (verified
+#: files are the same files), so that restyling a table or figure or asking for a GPU
+#: does not rerun the summary.
 CONFIG_HASH = hashlib.sha256(
     json.dumps(
         {
