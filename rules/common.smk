@@ -482,14 +482,14 @@ def ablation_figure_context(wildcards):
 
 
 def neuco_leaderboard_paths(wildcards):
-    """The leaderboard, its intervals, paired tests, weights and companion, by protocol."""
+    """The leaderboard, its intervals, paired tests, weights and companion, by protocol
+    (scores, not the tables: restyling a table does not rerun the notebook)."""
     dataset = wildcards.dataset
     return {
         "protocols": {
             protocol: {
                 "leaderboard": f"results/scores/{dataset}/{protocol}/leaderboard.csv",
                 "intervals": f"results/scores/{dataset}/{protocol}/intervals.csv",
-                "intervals_table": f"results/tables/{dataset}/{protocol}/leaderboard_intervals.csv",
                 "paired_tests": f"results/scores/{dataset}/{protocol}/paired_tests.csv",
                 "task_weights": f"results/scores/{dataset}/{protocol}/task_weights.csv",
                 "companion": f"results/scores/{dataset}/{protocol}/leaderboard_companion.csv",

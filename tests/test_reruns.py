@@ -25,7 +25,7 @@ TABLES_OF_SCORES = {
     "table_leaderboard_intervals": 1,
     "table_task_scores": 1,
 }
-#: The notebooks that read the main scores (the leaderboard one also its intervals table).
+#: The notebooks that read the main scores.
 NOTEBOOKS_OF_SCORES = {"notebook_neuco_leaderboard": 1, "notebook_neuco_task_scores": 1}
 SCORES = {
     "score_methods": 1,
@@ -373,8 +373,7 @@ CASES: dict[str, tuple[str, dict[str, int]]] = {
     ),
     "tables.leaderboard_intervals": (
         "tables:\n  leaderboard_intervals: {label: 'tab:x'}",
-        # the notebook shows the table's CSV, which the rerun rewrites
-        job(table_leaderboard_intervals=1, notebook_neuco_leaderboard=1),
+        job(table_leaderboard_intervals=1),
     ),
     "tables.probe_depth": ("tables:\n  probe_depth: {label: 'tab:x'}", job(table_probe_depth=1)),
     "tables.converged_gap": (
