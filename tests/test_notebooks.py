@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import zarr
-from conftest import snakemake
+from test_workflow import planned_jobs
 
 from eobench.data.explore import band_statistics, example_rows, rgb_images, sar_images
 from eobench.data.store import CubeStore
@@ -20,7 +20,6 @@ from eobench.notebooks import execute_notebook, path_leaves
 from eobench.plots.explore import intervals_figure, score_overview, significant_wins
 
 NOTEBOOKS = ("neuco_leaderboard", "neuco_task_scores", "data")
-TINY = "tests/configs/tiny.yaml"
 STEM = "results/notebooks/synth_tiny"
 
 
@@ -44,10 +43,12 @@ def test_tiny_run_executes_every_notebook(tiny_run, name):
     assert len(injected) == 1 and 'dataset = "synth_tiny"' in injected[0].source
     parameters = notebook.metadata.papermill["parameters"]
     assert parameters["dataset"] == "synth_tiny"
-    for path in path_leaves({k: v for k, v in parameters.items() if k != "encoders"}):
-        if path.startswith("results/"):
-            assert (workdir / path).exists(), path
-            assert f'"{path}"' in injected[0].source
+    read = ("protocols", "cubes", "samples", "labels", "references")
+    paths = list(path_leaves([parameters[k] for k in read if k in parameters]))
+    assert paths
+    for path in paths:
+        assert path.startswith("results/") and (workdir / path).exists(), path
+        assert f'"{path}"' in injected[0].source
     # No timings: a rerun on the same inputs writes the same bytes.
     assert "start_time" not in json.dumps(notebook.metadata)
     assert not [c for c in notebook.cells if "execution" in c.metadata]
@@ -59,7 +60,10 @@ def test_tiny_run_executes_every_notebook(tiny_run, name):
 def test_a_notebook_rerun_gives_the_same_files(tiny_run, tmp_path, monkeypatch):
     workdir, _ = tiny_run
     name = "neuco_leaderboard"
-    parameters = executed(workdir, name).metadata.papermill["parameters"]
+    notebook = executed(workdir, name)
+    injected = next(c for c in notebook.cells if c.id == "injected-parameters")
+    parameters = {}  # in the run's order (the stored metadata sorts the keys)
+    exec(injected.source, {}, parameters)
     monkeypatch.chdir(workdir)  # the parameters are paths relative to the run's folder
     execute_notebook(
         f"report/notebooks/{name}.ipynb", tmp_path / "x.ipynb", tmp_path / "x.html", parameters
@@ -103,14 +107,8 @@ def test_editing_a_notebook_reruns_that_notebook_alone(tiny_run, tmp_path):
         notebook = nbformat.read(path, as_version=4)
         notebook.cells.append(nbformat.v4.new_markdown_cell("An edit.", id="edit"))
         nbformat.write(notebook, path)
-        result = snakemake(copy, "all", "--dry-run", "--configfile", TINY)
-        assert result.returncode == 0, result.stderr
-        planned = {
-            line.split()[0]
-            for line in result.stdout.split("Job stats:")[1].splitlines()
-            if line.strip() and line.split()[-1].isdigit()
-        }
-        assert planned == {f"notebook_{name}", "all", "total"}, (name, planned)
+        planned = planned_jobs(copy)
+        assert planned == {f"notebook_{name}": 1, "all": 1}, (name, planned)
         shutil.copy2(workdir / f"report/notebooks/{name}.ipynb", path)
         (copy / f"{STEM}/{name}.ipynb").touch()  # as if rerun: the next edit is alone
         (copy / f"{STEM}/{name}.html").touch()
