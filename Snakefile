@@ -2,6 +2,7 @@
 #
 #   snakemake --cores 2 all_tables     # leaderboards and tables
 #   snakemake --cores 2 all_figures    # figures
+#   snakemake --cores 2 all_notebooks  # exploration notebooks (executed, HTML)
 #   snakemake --cores 2                # everything, then: snakemake --report report.html
 #
 # The DAG: synthesize (or retrieve) -> extract embeddings (pre/post/none temporal
@@ -35,6 +36,7 @@ include: "rules/figures_data.smk"
 include: "rules/ablations.smk"
 include: "rules/challenge.smk"
 include: "rules/report.smk"
+include: "rules/notebooks.smk"
 
 
 rule all:
@@ -46,6 +48,7 @@ rule all:
         challenge_targets(),
         report_targets(),
         paper_targets(),
+        notebook_targets(),
 
 
 rule all_tables:
@@ -63,6 +66,12 @@ rule all_paper:
     """The paper folder: every table as .tex, every figure as PDF, the macros."""
     input:
         paper_targets(),
+
+
+rule all_notebooks:
+    """The exploration notebooks, executed and as HTML."""
+    input:
+        notebook_targets(),
 
 
 rule all_challenge:

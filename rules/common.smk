@@ -16,6 +16,7 @@ sys.path.insert(0, str(REPO_ROOT))
 from eobench.config import check_config
 from eobench.errors import EobenchError
 from eobench.embeddings import table_columns
+from eobench.notebooks import path_leaves
 from eobench.probes.keys import probe_values
 from eobench.report.macros import resolve_config_macros
 from eobench.retrieval import resolve_weights
@@ -30,17 +31,25 @@ validate(config, schema="../config/schema/config.schema.yaml")
 
 DATASET = config["dataset"]
 #: Identifies the settings behind the numbers in the run summary: the checked config
-#: (defaults filled in) without its presentation blocks (figures, tables, paper), challenge
-#: mode, the scheduler's resource tags and where weights are found (verified files are
-#: the same files), so that restyling a table or figure or asking for a GPU does not
-#: rerun the summary.
+#: (defaults filled in) without its presentation blocks (figures, tables, notebooks,
+#: paper), challenge mode, the scheduler's resource tags and where weights are found
+#: (verified files are the same files), so that restyling a table or figure or asking for
+#: a GPU does not rerun the summary.
 CONFIG_HASH = hashlib.sha256(
     json.dumps(
         {
             k: v
             for k, v in config.items()
             if k
-            not in ("figures", "tables", "paper", "challenge", "resources", "weights")
+            not in (
+                "figures",
+                "tables",
+                "notebooks",
+                "paper",
+                "challenge",
+                "resources",
+                "weights",
+            )
         },
         sort_keys=True,
         default=str,
@@ -275,7 +284,7 @@ def ablations_run():
     ]
 
 
-#: Every table rule writes these (html: the report's view, made from the md).
+#: The formats of every table (html: the report's view, made from the md).
 TABLE_FORMATS = ("csv", "md", "html", "tex")
 
 
@@ -469,9 +478,112 @@ def ablation_figure_context(wildcards):
     return context
 
 
+# -- exploration notebooks ----------------------------------------------------------
+# A notebook is report/notebooks/<name>.ipynb plus an entry of NOTEBOOKS: its report
+# category and the paths it reads (wildcards -> a dict of paths, lists and dicts of paths,
+# injected as papermill parameters beside its settings). rules/notebooks.smk makes one
+# rule `notebook_<name>` per entry.
+
+
+def neuco_leaderboard_paths(wildcards):
+    """The leaderboard, its intervals, paired tests, weights and companion, by protocol
+    (scores, not the tables: restyling a table does not rerun the notebook)."""
+    dataset = wildcards.dataset
+    return {
+        "protocols": {
+            protocol: {
+                "leaderboard": f"results/scores/{dataset}/{protocol}/leaderboard.csv",
+                "intervals": f"results/scores/{dataset}/{protocol}/intervals.csv",
+                "paired_tests": f"results/scores/{dataset}/{protocol}/paired_tests.csv",
+                "task_weights": f"results/scores/{dataset}/{protocol}/task_weights.csv",
+                "companion": f"results/scores/{dataset}/{protocol}/leaderboard_companion.csv",
+            }
+            for protocol in PROTOCOLS
+        }
+    }
+
+
+def neuco_task_scores_paths(wildcards):
+    """Task scores and every method's split scores, by protocol; ceilings, chance."""
+    dataset = wildcards.dataset
+    return {
+        "references": task_references(wildcards),
+        "protocols": {
+            protocol: {
+                "task_scores": f"results/scores/{dataset}/{protocol}/task_scores.csv",
+                "split_scores": {
+                    f"{e}/{a}": probe_scores(dataset, protocol, MAIN_HEAD, e, a)
+                    for e, a in methods()
+                },
+            }
+            for protocol in PROTOCOLS
+        },
+    }
+
+
+def data_paths(wildcards):
+    """The store, the samples table and the labels."""
+    stem = f"results/data/{wildcards.dataset}"
+    return {
+        "cubes": f"{stem}/cubes.zarr",
+        "samples": f"{stem}/samples.parquet",
+        "labels": f"{stem}/labels",
+    }
+
+
+#: name -> report category (the suite), paths (wildcards -> paths) and settings.
+NOTEBOOKS = {
+    "neuco_leaderboard": {
+        "suite": "NeuCo-Bench",
+        "paths": neuco_leaderboard_paths,
+        "settings": {"level": config["statistics"]["level"]},
+    },
+    "neuco_task_scores": {
+        "suite": "NeuCo-Bench",
+        "paths": neuco_task_scores_paths,
+        "settings": {"encoders": ENCODER_ORDER},
+    },
+    "data": {
+        "suite": "Data",
+        "paths": data_paths,
+        "settings": config["notebooks"]["data"],
+    },
+}
+
+
+def notebook_parameters(name):
+    """wildcards -> the papermill parameters of notebook `name`: the dataset, the paths
+    it reads and its settings."""
+
+    def parameters(wildcards):
+        spec = NOTEBOOKS[name]
+        paths = spec["paths"](wildcards)
+        return {"dataset": wildcards.dataset, **paths, **spec["settings"]}
+
+    return parameters
+
+
+def notebook_inputs(name):
+    """wildcards -> every path notebook `name` reads (its rule's inputs)."""
+
+    def inputs(wildcards):
+        return list(path_leaves(NOTEBOOKS[name]["paths"](wildcards)))
+
+    return inputs
+
+
+def notebook_targets():
+    """Every notebook of NOTEBOOKS, executed (.ipynb) and rendered (.html)."""
+    return [
+        f"results/notebooks/{DATASET}/{name}.{ext}"
+        for name in NOTEBOOKS
+        for ext in ("ipynb", "html")
+    ]
+
+
 def report_outputs():
-    """Print where the tables and figures of this run landed."""
-    targets = summary_target() + table_targets() + figure_targets()
+    """Print where the tables, figures and notebooks of this run landed."""
+    targets = summary_target() + table_targets() + figure_targets() + notebook_targets()
     produced = [t for t in targets if Path(t).exists()]
     if produced:
         print("\neobench outputs:", *(f"  {p}" for p in produced), sep="\n")
@@ -495,7 +607,7 @@ def in_report(path, caption, subcategory, **labels):
     )
 
 
-#: CSV results the report shows as HTML pages (rule csv_page): the stage of each and
+#: CSV results the report shows as HTML pages (made by csv_page); the stage of each and
 #: where it lives; its caption is report/captions/pages/<name>.rst.
 CSV_PAGES = {
     "paired_tests": ("Leaderboards", "scores/{dataset}/{protocol}/paired_tests"),
@@ -525,10 +637,9 @@ def csv_page_labels(wildcards):
     name = csv_page_name(wildcards.path)
     pattern = CSV_PAGES[name][1]
     labels = {"result": name.replace("_", " ")}
-    for key in ("protocol", "phase"):
-        if "{" + key + "}" in pattern:
-            position = pattern.split("/").index("{" + key + "}")
-            labels[key] = wildcards.path.split("/")[position]
+    for position, part in enumerate(pattern.split("/")):
+        if part in ("{protocol}", "{phase}"):
+            labels[part.strip("{}")] = wildcards.path.split("/")[position]
     return labels
 
 
@@ -555,7 +666,7 @@ def csv_page_targets():
 
 def rule_stages():
     """Each rule's stage: the rules/ file that defines it (the run page's grouping)."""
-    return {rule.name: Path(rule.snakefile).stem for rule in workflow.rules}
+    return {each.name: Path(each.snakefile).stem for each in workflow.rules}
 
 
 def report_targets():

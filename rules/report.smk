@@ -41,6 +41,7 @@ rule run_page:
         figure_targets(),
         challenge_targets(),
         csv_page_targets(),
+        notebook_targets(),
     output:
         report(
             "results/report/run.html",

@@ -335,6 +335,22 @@ class EnvNeeds:
     rules: list[RuleSoftware] = field(default_factory=list)
 
 
+#: Rule scripts that execute notebooks (papermill, in a kernel of the rule's environment):
+#: the notebooks they run, whose imports the environment needs too.
+NOTEBOOKS_RUN_BY = {"run_notebook.py": REPO / "report" / "notebooks"}
+
+
+def code_imports(rule: RuleSoftware) -> Imports:
+    """The third-party imports of a rule's code and of the notebooks it executes."""
+    imports = third_party_imports(rule.code)
+    folder = NOTEBOOKS_RUN_BY.get(rule.code.name)
+    for notebook in sorted(folder.glob("*.ipynb")) if folder else []:
+        found = third_party_imports(notebook)
+        imports.required |= found.required
+        imports.optional |= found.optional
+    return imports
+
+
 def needs_by_env() -> dict[Path, EnvNeeds]:
     needs: dict[Path, EnvNeeds] = {}
     for rule in workflow_rules():
@@ -342,11 +358,11 @@ def needs_by_env() -> dict[Path, EnvNeeds]:
             continue
         entry = needs.setdefault(rule.conda, EnvNeeds())
         entry.rules.append(rule)
-        imports = third_party_imports(rule.code)
+        imports = code_imports(rule)
         for kind, modules in (("required", imports.required), ("optional", imports.optional)):
             for module in modules:
                 getattr(entry, kind).setdefault(conda_package(module), set()).add(rule.name)
-        if rule.kind == "notebook":
+        if rule.kind == "notebook" or rule.code.name in NOTEBOOKS_RUN_BY:
             entry.required.setdefault(NOTEBOOK_KERNEL, set()).add(rule.name)
     return needs
 

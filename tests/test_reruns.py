@@ -25,7 +25,14 @@ TABLES_OF_SCORES = {
     "table_leaderboard_intervals": 1,
     "table_task_scores": 1,
 }
-SCORES = {"score_methods": 1, "leaderboard_statistics": 1, **TABLES_OF_SCORES}
+#: The notebooks that read the main scores.
+NOTEBOOKS_OF_SCORES = {"notebook_neuco_leaderboard": 1, "notebook_neuco_task_scores": 1}
+SCORES = {
+    "score_methods": 1,
+    "leaderboard_statistics": 1,
+    **TABLES_OF_SCORES,
+    **NOTEBOOKS_OF_SCORES,
+}
 ABLATION_TABLES = {"table_probe_depth": 1, "table_converged_gap": 1}
 #: Everything that reads probe scores of the main tables and both probe ablations.
 AFTER_PROBES = {
@@ -62,6 +69,7 @@ AFTER_DATASET = {
     "figure_channel_correlation": 1,
     "figure_sample_map": 1,
     "figure_task_samples": 1,
+    "notebook_data": 1,
     **AFTER_EXTRACTION,
 }
 #: Probe runs of gradient-trained heads: linear (9 main, 3 sizes) and mlp1 (2).
@@ -329,15 +337,30 @@ CASES: dict[str, tuple[str, dict[str, int]]] = {
     ),
     "statistics.n_bootstrap": (
         "statistics: {n_bootstrap: 500}",
-        job(leaderboard_statistics=1, table_leaderboard_intervals=1, table_claims=1),
+        job(
+            leaderboard_statistics=1,
+            table_leaderboard_intervals=1,
+            table_claims=1,
+            notebook_neuco_leaderboard=1,
+        ),
     ),
     "statistics.level": (
         "statistics: {level: 0.9}",
-        job(leaderboard_statistics=1, table_leaderboard_intervals=1, table_claims=1),
+        job(
+            leaderboard_statistics=1,
+            table_leaderboard_intervals=1,
+            table_claims=1,
+            notebook_neuco_leaderboard=1,
+        ),
     ),
     "statistics.baselines": (
         "statistics: {baselines: []}",
-        job(leaderboard_statistics=1, table_leaderboard_intervals=1, table_claims=1),
+        job(
+            leaderboard_statistics=1,
+            table_leaderboard_intervals=1,
+            table_claims=1,
+            notebook_neuco_leaderboard=1,
+        ),
     ),
     # tables and figures: that output alone; the claims quote scores as these two print them
     "tables.task_scores": (
@@ -399,6 +422,8 @@ CASES: dict[str, tuple[str, dict[str, int]]] = {
         "figures:\n  runtime_scaling: {dpi: 50}",
         job(figure_runtime_scaling=1),
     ),
+    # notebooks: that notebook alone
+    "notebooks.data.examples": ("notebooks:\n  data: {examples: 2}", job(notebook_data=1)),
     # resources tag jobs for a scheduler; they change no result
     "resources.gpu": ("resources: {gpu: 1}", {}),
     "resources.container_image": ("resources: {container_image: 'docker://example.org/x:1'}", {}),
@@ -428,6 +453,7 @@ SUMMARY_UNCHANGED = {
     "weights.download",
     "weights.mirror",
     *(key for key in CASES if key.startswith("figures.") and key != "figures.probe_diagnostics"),
+    *(key for key in CASES if key.startswith("notebooks.")),
     *(
         key
         for key in CASES

@@ -46,4 +46,3 @@ def contents_tex(tables: Sequence[str], figures: Sequence[str], folder: str | os
 def write_contents(path, tables, figures, folder) -> None:
     """Write :func:`contents_tex` to ``path`` atomically."""
     write_text(path, contents_tex(tables, figures, folder))
-
