@@ -85,3 +85,10 @@ def small_synthetic_dataset(tmp_path_factory):
         progress=False,
     )
     return folder
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run the SLURM test last: once it has installed SLURM, importing Snakemake's SLURM
+    plugin (every Snakemake start) waits about 9 s for `scontrol show config` when no
+    controller answers, which would slow every workflow test after it."""
+    items.sort(key=lambda item: item.path.name == "test_slurm.py")
