@@ -42,13 +42,8 @@ include: "rules/notebooks.smk"
 rule all:
     default_target: True
     input:
-        table_targets(),
-        summary_target(),
-        figure_targets(),
-        challenge_targets(),
-        report_targets(),
-        paper_targets(),
-        notebook_targets(),
+        run_targets(),
+        "results/report/run.html",
 
 
 rule all_tables:

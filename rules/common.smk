@@ -669,9 +669,17 @@ def rule_stages():
     return {each.name: Path(each.snakefile).stem for each in workflow.rules}
 
 
-def report_targets():
-    """What the report holds beyond the tables and figures: CSV pages, the run page."""
-    return csv_page_targets() + ["results/report/run.html"]
+def run_targets():
+    """Every output of target all but the run page, which comes last (it times them)."""
+    return (
+        table_targets()
+        + summary_target()
+        + figure_targets()
+        + challenge_targets()
+        + notebook_targets()
+        + csv_page_targets()
+        + paper_targets()
+    )
 
 
 def paper_sources():

@@ -36,12 +36,7 @@ rule csv_page:
 rule run_page:
     """What ran: config hash, code version, machine, run time per stage, the config."""
     input:
-        table_targets(),
-        summary_target(),
-        figure_targets(),
-        challenge_targets(),
-        csv_page_targets(),
-        notebook_targets(),
+        run_targets(),
     output:
         report(
             "results/report/run.html",

@@ -107,7 +107,7 @@ def test_editing_a_notebook_reruns_that_notebook_alone(tiny_run, tmp_path):
     notebook = nbformat.read(path, as_version=4)
     notebook.cells.append(nbformat.v4.new_markdown_cell("An edit.", id="edit"))
     nbformat.write(notebook, path)
-    assert planned_jobs(copy) == {"notebook_data": 1, "all": 1}
+    assert planned_jobs(copy) == {"notebook_data": 1, "run_page": 1, "all": 1}
 
 
 # -- the library views the notebooks show ---------------------------------------------
