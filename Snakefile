@@ -3,6 +3,7 @@
 #   snakemake --cores 2 all_tables     # leaderboards and tables
 #   snakemake --cores 2 all_figures    # figures
 #   snakemake --cores 2                # everything
+#   snakemake --cores 2 verify         # recompute chosen outputs, compare with the run's
 #
 # The DAG: synthesize (or retrieve) -> extract embeddings (pre/post/none temporal
 # aggregation) -> probe over K splits -> score (Q, ranks) -> tables and figures.
@@ -23,6 +24,7 @@ include: "rules/figures.smk"
 include: "rules/figures_data.smk"
 include: "rules/ablations.smk"
 include: "rules/challenge.smk"
+include: "rules/verify.smk"
 
 
 rule all:
@@ -32,6 +34,7 @@ rule all:
         summary_target(),
         figure_targets(),
         challenge_targets(),
+        "results/provenance.csv",
 
 
 rule all_tables:

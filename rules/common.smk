@@ -30,15 +30,16 @@ validate(config, schema="../config/schema/config.schema.yaml")
 DATASET = config["dataset"]
 #: Identifies the settings behind the numbers in the run summary: the checked config
 #: (defaults filled in) without its presentation blocks (figures, tables), challenge
-#: mode, the scheduler's resource tags and where weights are found (verified files are
-#: the same files), so that restyling a table or figure or asking for a GPU does not
-#: rerun the summary.
+#: mode, the scheduler's resource tags, where weights are found (verified files are
+#: the same files) and what rule verify checks, so that restyling a table or figure or
+#: asking for a GPU does not rerun the summary.
 CONFIG_HASH = hashlib.sha256(
     json.dumps(
         {
             k: v
             for k, v in config.items()
-            if k not in ("figures", "tables", "challenge", "resources", "weights")
+            if k
+            not in ("figures", "tables", "challenge", "resources", "weights", "verify")
         },
         sort_keys=True,
         default=str,
@@ -471,3 +472,45 @@ def report_outputs():
     produced = [t for t in targets if Path(t).exists()]
     if produced:
         print("\neobench outputs:", *(f"  {p}" for p in produced), sep="\n")
+
+
+# -- checking a run (rules/verify.smk) ------------------------------------------------
+
+
+def provenance_targets():
+    """Every output of `all`, each once: the rows of the provenance manifest."""
+    targets = (
+        table_targets() + summary_target() + figure_targets() + challenge_targets()
+    )
+    return list(dict.fromkeys(targets))
+
+
+def snakemake_call():
+    """How the provenance and verify scripts call Snakemake on this workflow again: the
+    interpreter running this Snakemake and its Snakefile (the config goes separately).
+    """
+    return {"python": sys.executable, "snakefile": workflow.main_snakefile}
+
+
+def software_deployment():
+    """The run's software deployment methods (`conda`), for the recomputation."""
+    methods = workflow.deployment_settings.deployment_method
+    return sorted(method.item_to_choice() for method in methods)
+
+
+def checked_verify_outputs():
+    """verify.outputs with `{dataset}` filled in; each must be an output of a rule."""
+    producible = [pattern for rule in workflow.rules for pattern in rule.output]
+    outputs = []
+    for path in config["verify"]["outputs"]:
+        try:
+            filled = path.format(dataset=DATASET)
+        except (KeyError, IndexError, ValueError):
+            sys.exit(
+                f"error: config key verify.outputs: {path!r}: "
+                "the only placeholder is {dataset}"
+            )
+        if not any(pattern.match(filled) for pattern in producible):
+            sys.exit(f"error: config key verify.outputs: no rule makes {filled}")
+        outputs.append(filled)
+    return outputs
