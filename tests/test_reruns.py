@@ -410,6 +410,9 @@ CASES: dict[str, tuple[str, dict[str, int]]] = {
     "weights.cache_dir": ("weights: {cache_dir: elsewhere}", {}),
     "weights.download": ("weights: {download: true}", {}),
     "weights.mirror": ("weights: {mirror: 'http://127.0.0.1:1/'}", {}),
+    # rule verify is not part of `all`
+    "verify.outputs": ("verify:\n  outputs: [results/tables/synth_tiny/claims.csv]", {}),
+    "verify.tolerance": ("verify: {tolerance: 1.0e-6}", {}),
 }
 
 #: The run summary prints the leaderboards, the claims, a hash of the settings behind the
@@ -422,6 +425,8 @@ SUMMARY_UNCHANGED = {
     "weights.cache_dir",
     "weights.download",
     "weights.mirror",
+    "verify.outputs",
+    "verify.tolerance",
     *(key for key in CASES if key.startswith("figures.") and key != "figures.probe_diagnostics"),
     *(
         key
@@ -438,6 +443,8 @@ def expected_jobs(key: str) -> dict[str, int]:
     jobs = dict(CASES[key][1])
     if key not in SUMMARY_UNCHANGED:
         jobs["run_summary"] = 1
+    if jobs:  # the provenance manifest covers every output of `all`
+        jobs["provenance"] = 1
     return jobs
 
 

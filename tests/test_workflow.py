@@ -107,7 +107,8 @@ def test_figure_setting_reruns_that_figure_alone(tiny_run, tmp_path):
     workdir, _ = tiny_run
     overlay = tmp_path / "radar.yaml"
     overlay.write_text("figures:\n  radar:\n    clip_min: -0.5\n")
-    assert planned_jobs(workdir, str(overlay)) == {"all": 1, "figure_radar": 1}
+    # The provenance manifest covers every output of `all`: it follows any change.
+    assert planned_jobs(workdir, str(overlay)) == {"all": 1, "figure_radar": 1, "provenance": 1}
 
 
 @pytest.mark.slow
@@ -115,7 +116,7 @@ def test_ablation_figure_setting_reruns_that_figure_alone(tiny_run, tmp_path):
     workdir, _ = tiny_run
     overlay = tmp_path / "size.yaml"
     overlay.write_text("figures:\n  embedding_size:\n    title: Size\n")
-    assert planned_jobs(workdir, str(overlay)) == {"all": 1, "figure_ablation": 1}
+    assert planned_jobs(workdir, str(overlay)) == {"all": 1, "figure_ablation": 1, "provenance": 1}
 
 
 @pytest.mark.slow
@@ -130,9 +131,14 @@ def test_table_setting_reruns_that_table_alone(tiny_run, tmp_path):
         "table_task_scores": 1,
         "table_claims": 1,
         "run_summary": 1,
+        "provenance": 1,
     }
     overlay.write_text("tables:\n  leaderboard_intervals:\n    label: tab:x\n")
-    assert planned_jobs(workdir, str(overlay)) == {"all": 1, "table_leaderboard_intervals": 1}
+    assert planned_jobs(workdir, str(overlay)) == {
+        "all": 1,
+        "table_leaderboard_intervals": 1,
+        "provenance": 1,
+    }
 
 
 @pytest.mark.slow
