@@ -169,7 +169,7 @@ def _table_difference(original, recomputed, tolerance: float = 0.0) -> _Values:
                 largest = _larger(largest, float(gaps.max()))
             wrong = gaps > tolerance
         else:
-            wrong = (ours.astype(str) != theirs.astype(str)).to_numpy()
+            wrong = ~_equal_or_both_missing(ours, theirs)
         rows = np.flatnonzero(wrong)
         if len(rows) and (first is None or (rows[0], position) < first):
             first = (int(rows[0]), position)
@@ -186,6 +186,13 @@ def _numeric(series) -> bool:
     import pandas as pd
 
     return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+
+
+def _equal_or_both_missing(ours, theirs):
+    """Cells equal as text, or missing on both sides (strings keep missing values as NA,
+    which equals nothing)."""
+    same = (ours.astype(str) == theirs.astype(str)).to_numpy(dtype=bool, na_value=False)
+    return same | (ours.isna() & theirs.isna()).to_numpy()
 
 
 def _gaps(ours, theirs):
