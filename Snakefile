@@ -4,6 +4,7 @@
 #   snakemake --cores 2 all_figures    # figures
 #   snakemake --cores 2 all_notebooks  # exploration notebooks (executed, HTML)
 #   snakemake --cores 2                # everything, then: snakemake --report report.html
+#   snakemake --cores 2 verify         # recompute chosen outputs, compare with the run's
 #
 # The DAG: synthesize (or retrieve) -> extract embeddings (pre/post/none temporal
 # aggregation) -> probe over K splits -> score (Q, ranks) -> tables and figures.
@@ -37,12 +38,14 @@ include: "rules/ablations.smk"
 include: "rules/challenge.smk"
 include: "rules/report.smk"
 include: "rules/notebooks.smk"
+include: "rules/verify.smk"
 
 
 rule all:
     default_target: True
     input:
         run_targets(),
+        "results/provenance.csv",
         "results/report/run.html",
 
 

@@ -32,9 +32,9 @@ validate(config, schema="../config/schema/config.schema.yaml")
 DATASET = config["dataset"]
 #: Identifies the settings behind the numbers in the run summary: the checked config
 #: (defaults filled in) without its presentation blocks (figures, tables, notebooks,
-#: paper), challenge mode, the scheduler's resource tags and where weights are found
-#: (verified files are the same files), so that restyling a table or figure or asking for
-#: a GPU does not rerun the summary.
+#: paper), challenge mode, the scheduler's resource tags, where weights are found
+#: (verified files are the same files) and what rule verify checks, so that restyling a
+#: table or figure or asking for a GPU does not rerun the summary.
 CONFIG_HASH = hashlib.sha256(
     json.dumps(
         {
@@ -49,6 +49,7 @@ CONFIG_HASH = hashlib.sha256(
                 "challenge",
                 "resources",
                 "weights",
+                "verify",
             )
         },
         sort_keys=True,
@@ -734,3 +735,42 @@ def paper_targets():
         "results/paper/macros.tex",
         "results/paper/contents.tex",
     ]
+
+
+# -- checking a run (rules/verify.smk) ------------------------------------------------
+
+
+def provenance_targets():
+    """Every output of `all` but the run page, each once: the manifest's rows."""
+    return list(dict.fromkeys(run_targets()))
+
+
+def snakemake_call():
+    """How the provenance and verify scripts call Snakemake on this workflow again: the
+    interpreter running this Snakemake and its Snakefile (the config goes separately).
+    """
+    return {"python": sys.executable, "snakefile": workflow.main_snakefile}
+
+
+def software_deployment():
+    """The run's software deployment methods (`conda`), for the recomputation."""
+    methods = workflow.deployment_settings.deployment_method
+    return sorted(method.item_to_choice() for method in methods)
+
+
+def checked_verify_outputs():
+    """verify.outputs with `{dataset}` filled in; each must be an output of a rule."""
+    producible = [pattern for rule in workflow.rules for pattern in rule.output]
+    outputs = []
+    for path in config["verify"]["outputs"]:
+        try:
+            filled = path.format(dataset=DATASET)
+        except (KeyError, IndexError, ValueError):
+            sys.exit(
+                f"error: config key verify.outputs: {path!r}: "
+                "the only placeholder is {dataset}"
+            )
+        if not any(pattern.match(filled) for pattern in producible):
+            sys.exit(f"error: config key verify.outputs: no rule makes {filled}")
+        outputs.append(filled)
+    return outputs

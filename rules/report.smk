@@ -37,6 +37,7 @@ rule run_page:
     """What ran: config hash, code version, machine, run time per stage, the config."""
     input:
         run_targets(),
+        "results/provenance.csv",
     output:
         report(
             "results/report/run.html",

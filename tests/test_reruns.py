@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO
-from test_workflow import planned_jobs
+from test_workflow import planned_jobs, with_report_jobs
 
 # -- the job sets of the tiny DAG (9 main tables, 6 more probe-depth runs, 3 sizes) -------
 
@@ -438,6 +438,9 @@ CASES: dict[str, tuple[str, dict[str, int]]] = {
     "weights.mirror": ("weights: {mirror: 'http://127.0.0.1:1/'}", {}),
     # one more macro: the paper folder alone
     "paper.macros": ("paper:\n  macros:\n    TheSeed: {config: seed}", {"paper_folder": 1}),
+    # rule verify is not part of `all`
+    "verify.outputs": ("verify:\n  outputs: [results/tables/synth_tiny/claims.csv]", {}),
+    "verify.tolerance": ("verify: {tolerance: 1.0e-6}", {}),
 }
 
 #: The run summary prints the leaderboards, the claims, a hash of the settings behind the
@@ -452,6 +455,8 @@ SUMMARY_UNCHANGED = {
     "weights.cache_dir",
     "weights.download",
     "weights.mirror",
+    "verify.outputs",
+    "verify.tolerance",
     *(key for key in CASES if key.startswith("figures.") and key != "figures.probe_diagnostics"),
     *(key for key in CASES if key.startswith("notebooks.")),
     *(
@@ -463,34 +468,6 @@ SUMMARY_UNCHANGED = {
     # the challenge's phases are outputs the summary lists
     *(key for key in CASES if key.startswith("challenge.") and key != "challenge.phases"),
 }
-
-
-#: HTML pages of the report (rule csv_page) per job that rewrites their CSVs.
-CSV_PAGES_OF = {
-    "leaderboard_statistics": 3,
-    "compare_embeddings": 1,
-    "challenge_leaderboard": 2,
-    "figure_channel_correlation": 1,
-    "rate_distortion": 1,
-}
-
-
-def with_report_jobs(jobs: dict[str, int]) -> dict[str, int]:
-    """The jobs plus the report's: the CSV pages of the CSVs rewritten, the paper folder
-    after a table, a figure, a macro's source (the leaderboard, the claims) or a new
-    config hash, and the
-    run page, which shows the whole config, after every change."""
-    jobs = dict(jobs)
-    pages = sum(CSV_PAGES_OF.get(rule, 0) * count for rule, count in jobs.items())
-    if pages:
-        jobs["csv_page"] = pages
-    # the macros carry the config hash, which the run summary prints too
-    if "run_summary" in jobs or any(
-        rule.startswith(("table_", "figure_")) or rule == "score_methods" for rule in jobs
-    ):
-        jobs["paper_folder"] = 1
-    jobs["run_page"] = 1
-    return jobs
 
 
 def expected_jobs(key: str) -> dict[str, int]:

@@ -27,6 +27,36 @@ def planned_jobs(workdir: Path, *overlays: str) -> dict[str, int]:
     return jobs
 
 
+#: HTML pages of the report (rule csv_page) per job that rewrites their CSVs.
+CSV_PAGES_OF = {
+    "leaderboard_statistics": 3,
+    "compare_embeddings": 1,
+    "challenge_leaderboard": 2,
+    "figure_channel_correlation": 1,
+    "rate_distortion": 1,
+}
+
+
+def with_report_jobs(jobs: dict[str, int]) -> dict[str, int]:
+    """The jobs plus the report's: the CSV pages of the CSVs rewritten, the paper folder
+    after a table, a figure, a macro's source (the leaderboard, the claims) or a new
+    config hash, the provenance manifest after any output of `all`, and the
+    run page, which shows the whole config, after every change."""
+    jobs = dict(jobs)
+    pages = sum(CSV_PAGES_OF.get(rule, 0) * count for rule, count in jobs.items())
+    if pages:
+        jobs["csv_page"] = pages
+    # the macros carry the config hash, which the run summary prints too
+    if "run_summary" in jobs or any(
+        rule.startswith(("table_", "figure_")) or rule == "score_methods" for rule in jobs
+    ):
+        jobs["paper_folder"] = 1
+    if jobs:  # the provenance manifest covers every output of `all`
+        jobs["provenance"] = 1
+    jobs["run_page"] = 1
+    return jobs
+
+
 @pytest.mark.slow
 def test_tiny_run_produces_tables_and_figures(tiny_run):
     workdir, result = tiny_run
@@ -107,7 +137,9 @@ def test_figure_setting_reruns_that_figure_alone(tiny_run, tmp_path):
     workdir, _ = tiny_run
     overlay = tmp_path / "radar.yaml"
     overlay.write_text("figures:\n  radar:\n    clip_min: -0.5\n")
-    assert planned_jobs(workdir, str(overlay)) == {"all": 1, "figure_radar": 1}
+    # with the report's jobs: the figure's PDF in the paper folder, provenance, run page
+    expected = with_report_jobs({"figure_radar": 1})
+    assert planned_jobs(workdir, str(overlay)) == {"all": 1, **expected}
 
 
 @pytest.mark.slow
@@ -115,7 +147,8 @@ def test_ablation_figure_setting_reruns_that_figure_alone(tiny_run, tmp_path):
     workdir, _ = tiny_run
     overlay = tmp_path / "size.yaml"
     overlay.write_text("figures:\n  embedding_size:\n    title: Size\n")
-    assert planned_jobs(workdir, str(overlay)) == {"all": 1, "figure_ablation": 1}
+    expected = with_report_jobs({"figure_ablation": 1})
+    assert planned_jobs(workdir, str(overlay)) == {"all": 1, **expected}
 
 
 @pytest.mark.slow
@@ -127,12 +160,13 @@ def test_table_setting_reruns_that_table_alone(tiny_run, tmp_path):
     # prints the claims: both follow the table's decimals.
     assert planned_jobs(workdir, str(overlay)) == {
         "all": 1,
-        "table_task_scores": 1,
-        "table_claims": 1,
-        "run_summary": 1,
+        **with_report_jobs({"table_task_scores": 1, "table_claims": 1, "run_summary": 1}),
     }
     overlay.write_text("tables:\n  leaderboard_intervals:\n    label: tab:x\n")
-    assert planned_jobs(workdir, str(overlay)) == {"all": 1, "table_leaderboard_intervals": 1}
+    assert planned_jobs(workdir, str(overlay)) == {
+        "all": 1,
+        **with_report_jobs({"table_leaderboard_intervals": 1}),
+    }
 
 
 @pytest.mark.slow
