@@ -66,6 +66,11 @@ def _current_umask() -> int:
     return mask
 
 
+#: Written last into a filled weights cache folder (rule retrieve_weights' output), in
+#: ``sha256sum -c`` format.
+CHECKSUMS_NAME = "SHA256SUMS"
+
+
 def file_sha256(path: str | os.PathLike) -> str:
     """Hex SHA-256 of a file's bytes, read in 1 MiB blocks."""
     digest = hashlib.sha256()

@@ -34,7 +34,7 @@ from tqdm.auto import tqdm
 
 from eobench.encoders.weights import Weights, WeightsFile, get_weights
 from eobench.errors import EobenchError
-from eobench.io import file_sha256
+from eobench.io import CHECKSUMS_NAME, file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -392,10 +392,6 @@ def _copy_verified(source: Path, target: Path, entry: WeightsFile) -> str:
         raise EobenchError(f"{source}: changed while being copied to {target}")
     os.replace(part, target)
     return digest
-
-
-#: Written last into a filled cache folder: the rule's output, in ``sha256sum -c`` format.
-CHECKSUMS_NAME = "SHA256SUMS"
 
 
 def write_checksums(name: str | Weights, folder: str | os.PathLike) -> Path:

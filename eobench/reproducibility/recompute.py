@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from eobench.errors import EobenchError
+from eobench.io import CHECKSUMS_NAME
 from eobench.reproducibility.compare import DIFFERENT, Comparison, compare_outputs
 from eobench.reproducibility.records import JobRecord, SnakemakeCall, job_outputs
-from eobench.retrieval import CHECKSUMS_NAME
 
 logger = logging.getLogger(__name__)
 
