@@ -18,11 +18,14 @@ for _name in NOTEBOOKS:
                 caption=f"../report/captions/notebook_{_name}.rst",
                 category=NOTEBOOKS[_name]["suite"],
                 subcategory="Notebooks",
+                labels={"result": _name.replace("_", " ")},
             ),
         log:
             f"results/logs/notebook_{_name}/{{dataset}}.log",
             # papermill's copy as it executes: on a failing cell, the traceback is here
             notebook=f"results/logs/notebook_{_name}/{{dataset}}.ipynb",
+        benchmark:
+            f"results/benchmarks/notebook_{_name}/{{dataset}}.tsv"
         conda:
             "../envs/notebooks.yaml"
         params:

@@ -12,6 +12,8 @@ rule provenance:
         "results/provenance.csv",
     log:
         "results/logs/provenance.log",
+    benchmark:
+        "results/benchmarks/provenance.tsv"
     conda:
         "../envs/data.yaml"
     params:
@@ -37,6 +39,8 @@ rule verify:
         md="results/verify/verify.md",
     log:
         "results/logs/verify.log",
+    benchmark:
+        "results/benchmarks/verify.tsv"
     conda:
         "../envs/data.yaml"
     threads: 2
