@@ -1,6 +1,7 @@
 # Config loading and checking, wildcard constraints, and the functions that list targets.
 import hashlib
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -479,6 +480,10 @@ def ablation_figure_context(wildcards):
     return context
 
 
+#: The report's top level: one category per suite (later suites add theirs).
+SUITE = "NeuCo-Bench"
+
+
 # -- exploration notebooks ----------------------------------------------------------
 # A notebook is report/notebooks/<name>.ipynb plus an entry of NOTEBOOKS: its report
 # category and the paths it reads (wildcards -> a dict of paths, lists and dicts of paths,
@@ -535,17 +540,17 @@ def data_paths(wildcards):
 #: name -> report category (the suite), paths (wildcards -> paths) and settings.
 NOTEBOOKS = {
     "neuco_leaderboard": {
-        "suite": "NeuCo-Bench",
+        "suite": SUITE,
         "paths": neuco_leaderboard_paths,
         "settings": {"level": config["statistics"]["level"]},
     },
     "neuco_task_scores": {
-        "suite": "NeuCo-Bench",
+        "suite": SUITE,
         "paths": neuco_task_scores_paths,
         "settings": {"encoders": ENCODER_ORDER},
     },
     "data": {
-        "suite": "Data",
+        "suite": SUITE,
         "paths": data_paths,
         "settings": config["notebooks"]["data"],
     },
@@ -592,9 +597,6 @@ def report_outputs():
 
 # -- the report (snakemake --report), the run page and the paper folder ---------------
 
-#: The report's top level: one category per suite (later suites add theirs).
-SUITE = "NeuCo-Bench"
-
 
 def in_report(path, caption, subcategory, **labels):
     """``path`` marked for ``snakemake --report``: its caption from report/captions/, the
@@ -623,6 +625,12 @@ CSV_PAGES = {
     "leaderboard_history": ("Challenge", "challenge/{phase}/leaderboard_history"),
     "leaderboard": ("Challenge", "challenge/{phase}/leaderboard"),
 }
+
+
+#: The page paths of csv_page (each CSV_PAGES pattern; a placeholder is any folder).
+CSV_PAGE_PATHS = "|".join(
+    re.sub(r"\{\w+\}", "[^/]+", pattern) for _, pattern in CSV_PAGES.values()
+)
 
 
 def csv_page_name(path):

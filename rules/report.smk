@@ -19,12 +19,7 @@ rule csv_page:
     benchmark:
         "results/benchmarks/csv_page/{path}.tsv"
     wildcard_constraints:
-        path="|".join(
-            rf"{pattern}".replace("{dataset}", r"[^/]+")
-            .replace("{protocol}", r"[^/]+")
-            .replace("{phase}", r"[^/]+")
-            for _, pattern in CSV_PAGES.values()
-        ),
+        path=CSV_PAGE_PATHS,
     conda:
         "../envs/plots.yaml"
     params:

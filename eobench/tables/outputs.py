@@ -41,5 +41,4 @@ def write_rule_table(
 
 def write_table_html(smk: Any) -> None:
     """The rule's ``html`` output (the report's view of a table) from its ``md`` output."""
-    if "html" in smk.output.keys():
-        write_markdown_as_html(smk.output.md, smk.output.html)
+    write_markdown_as_html(smk.output.md, smk.output.html)
