@@ -1,0 +1,172 @@
+"""The training loop of LP, FT and JT (MMEarth-Bench's recipe).
+
+AdamW (lr 1e-4, weight decay 0.05), a linear warm-up over the first 10 % of the epochs and
+a cosine decay to 1e-6 after it (per step), batches of 64 drawn by a seeded permutation per
+epoch, and the checkpoint of the epoch with the best validation score (R^2, or mAP for
+multi-label; ties keep the earlier epoch). After every epoch the whole training state is
+written to ``state_path``, so a killed job resumes from its last finished epoch to the
+same numbers.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from eobench.adaptation.data import Samples
+from eobench.adaptation.model import AdaptationModel, mean_reconstruction_loss, task_loss
+from eobench.adaptation.modes import Mode
+from eobench.adaptation.tasks import AdaptationTask, task_score
+from eobench.io import atomic_path
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    """The recipe (``adaptation.training``)."""
+
+    epochs: int = 10
+    batch_size: int = 64
+    learning_rate: float = 1e-4
+    weight_decay: float = 0.05
+    warmup_fraction: float = 0.1
+    min_learning_rate: float = 1e-6
+    eval_batch_size: int = 128
+
+
+@dataclass
+class TrainResult:
+    """The best state, its epoch and score, and the per-epoch history."""
+
+    state: dict[str, torch.Tensor]
+    best_epoch: int
+    best_score: float
+    history: list[dict[str, float]] = field(default_factory=list)
+
+
+def learning_rate_factor(step: int, total: int, warmup: int, floor: float) -> float:
+    """Multiplier of the base rate at ``step``: linear warm-up, then cosine to ``floor``."""
+    if step < warmup:
+        return (step + 1) / warmup
+    progress = (step - warmup) / max(1, total - warmup)
+    return floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def predict(model: AdaptationModel, samples: Samples, batch_size: int) -> np.ndarray:
+    """Predictions of ``model`` (eval mode) for every sample."""
+    model.eval()
+    parts = []
+    with torch.no_grad():
+        for start in range(0, len(samples), batch_size):
+            parts.append(model(samples.inputs[start : start + batch_size]))
+    return torch.cat(parts).cpu().numpy()
+
+
+def batch_loss(model, mode: Mode, task: AdaptationTask, batch: Samples) -> torch.Tensor:
+    """Task loss, plus the mean reconstruction loss for joint training."""
+    features = model.backbone(batch.inputs)
+    loss = task_loss(task, model.head(features), batch.target)
+    if mode.reconstruct:
+        loss = loss + mean_reconstruction_loss(
+            features, model.decoders, batch.reconstruction, batch.valid
+        )
+    return loss
+
+
+def train(
+    model: AdaptationModel,
+    mode: Mode,
+    task: AdaptationTask,
+    train_samples: Samples,
+    val_samples: Samples,
+    settings: TrainingSettings,
+    seed: int,
+    state_path: str | Path | None = None,
+) -> TrainResult:
+    """Train ``model`` in ``mode``; resume from ``state_path`` when it holds a state."""
+    parameters = model.head.parameters() if mode.freeze_backbone else model.parameters()
+    optimizer = torch.optim.AdamW(
+        list(parameters), lr=settings.learning_rate, weight_decay=settings.weight_decay
+    )
+    steps_per_epoch = math.ceil(len(train_samples) / settings.batch_size)
+    total = settings.epochs * steps_per_epoch
+    warmup = max(1, round(settings.warmup_fraction * settings.epochs)) * steps_per_epoch
+    floor = settings.min_learning_rate / settings.learning_rate
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: learning_rate_factor(step, total, warmup, floor)
+    )
+    generator = torch.Generator().manual_seed(seed)
+    best = TrainResult(copy.deepcopy(model.state_dict()), 0, -math.inf)
+    start = _resume(state_path, settings, model, optimizer, scheduler, generator, best)
+    for epoch in range(start, settings.epochs):
+        model.train()
+        if mode.freeze_backbone:
+            model.backbone.eval()
+        order = torch.randperm(
+            len(train_samples), generator=generator
+        )  # on the CPU: same order on any device
+        losses = []
+        for begin in range(0, len(order), settings.batch_size):
+            batch = train_samples.subset(order[begin : begin + settings.batch_size])
+            loss = batch_loss(model, mode, task, batch)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+            losses.append(float(loss))
+        score = task_score(
+            task,
+            predict(model, val_samples, settings.eval_batch_size),
+            val_samples.target.cpu().numpy(),
+        )
+        best.history.append(
+            {"epoch": epoch + 1, "train_loss": float(np.mean(losses)), "val_score": score}
+        )
+        if score > best.best_score:
+            best.state, best.best_epoch, best.best_score = (
+                copy.deepcopy(model.state_dict()),
+                epoch + 1,
+                score,
+            )
+        _save_state(state_path, settings, epoch + 1, model, optimizer, scheduler, generator, best)
+    return best
+
+
+def _save_state(path, settings, epoch, model, optimizer, scheduler, generator, best) -> None:
+    if path is None:
+        return
+    state = {
+        "settings": asdict(settings),
+        "epoch": epoch,
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict(),
+        "generator": generator.get_state(),
+        "best": {"state": best.state, "epoch": best.best_epoch, "score": best.best_score},
+        "history": best.history,
+    }
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as temporary:
+        torch.save(state, temporary)
+
+
+def _resume(path, settings, model, optimizer, scheduler, generator, best) -> int:
+    """Load a saved state of the same settings into the objects; the epoch to start at."""
+    if path is None or not Path(path).is_file():
+        return 0
+    state: Mapping[str, Any] = torch.load(path, weights_only=False)
+    if state["settings"] != asdict(settings):
+        return 0
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    scheduler.load_state_dict(state["scheduler"])
+    generator.set_state(state["generator"])
+    best.state, best.best_epoch = state["best"]["state"], state["best"]["epoch"]
+    best.best_score, best.history = state["best"]["score"], list(state["history"])
+    return int(state["epoch"])
