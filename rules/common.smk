@@ -782,3 +782,100 @@ def checked_verify_outputs():
             sys.exit(f"error: config key verify.outputs: no rule makes {filled}")
         outputs.append(filled)
     return outputs
+
+
+# -- adaptation (MMEarth-Bench) -------------------------------------------------------
+
+ADAPTATION = config["adaptation"]
+ADAPTATION_SUITE = "MMEarth-Bench"
+
+
+def adaptation_weights_found(encoder):
+    """Whether an adaptation backbone's weights are found (as encoders' weights)."""
+    name = ADAPTATION["encoders"][encoder].get("weights")
+    if name is None or config["weights"]["download"]:
+        return True
+    return (
+        resolve_weights(name, config["weights"]["local_dirs"], WEIGHTS_CACHE) is not None
+    )
+
+
+ADAPTATION_ENCODERS = [
+    e for e in ADAPTATION["encoders"] if adaptation_weights_found(e)
+] if ADAPTATION["enabled"] else []
+for _encoder in set(ADAPTATION["encoders"]) - set(ADAPTATION_ENCODERS):
+    if ADAPTATION["enabled"]:
+        print(
+            f"eobench: adaptation.encoders.{_encoder} left out: its weights are in none of "
+            f"weights.local_dirs nor in {WEIGHTS_CACHE}",
+            file=sys.stderr,
+        )
+
+
+def adaptation_runs():
+    """Every (encoder, inputs, mode, subset, seed) of adaptation.grid, in grid order."""
+    runs = []
+    for entry in ADAPTATION["grid"]:
+        for mode in entry["modes"]:
+            for inputs in entry["inputs"]:
+                for subset in entry["subsets"]:
+                    for encoder in ADAPTATION_ENCODERS:
+                        for seed in ADAPTATION["seeds"]:
+                            runs.append((encoder, inputs, mode, subset, seed))
+    return list(dict.fromkeys(runs))
+
+
+ADAPTATION_RUN = (
+    "results/adaptation/{dataset}/{encoder}/{inputs}/{mode}/{subset}/seed{seed}"
+)
+
+
+def adaptation_metric_files(wildcards):
+    """The metrics of every run of the grid."""
+    return [
+        f"{ADAPTATION_RUN}/metrics.csv".format(
+            dataset=wildcards.dataset,
+            encoder=e,
+            inputs=i,
+            mode=m,
+            subset=s,
+            seed=seed,
+        )
+        for e, i, m, s, seed in adaptation_runs()
+    ]
+
+
+def adaptation_base_model(wildcards):
+    """The checkpoints a test-time mode adapts: its base mode's run."""
+    from eobench.adaptation.modes import get_mode
+
+    base = get_mode(wildcards.mode).base
+    return f"{ADAPTATION_RUN}/model.pt".format(**{**wildcards, "mode": base})
+
+
+def adaptation_encoder_spec(wildcards):
+    return ADAPTATION["encoders"][wildcards.encoder]
+
+
+def adaptation_weights(wildcards):
+    """The verified weights of an adaptation backbone (rule retrieve_weights), or nothing."""
+    name = ADAPTATION["encoders"][wildcards.encoder].get("weights")
+    return [f"{WEIGHTS_CACHE}/{name}/SHA256SUMS"] if name else []
+
+
+ADAPTATION_TABLES = ("ttt", "per_task", "low_shot")
+ADAPTATION_FIGURES = ("low_shot", "geographic_shift")
+
+
+def adaptation_table_targets():
+    if not ADAPTATION_ENCODERS:
+        return []
+    stem = f"results/tables/{ADAPTATION['dataset']}/adaptation"
+    return [f"{stem}/{t}.{ext}" for t in ADAPTATION_TABLES for ext in TABLE_FORMATS]
+
+
+def adaptation_figure_targets():
+    if not ADAPTATION_ENCODERS:
+        return []
+    stem = f"results/figures/{ADAPTATION['dataset']}/adaptation"
+    return [f"{stem}/{f}.{ext}" for f in ADAPTATION_FIGURES for ext in ("pdf", "png")]

@@ -180,14 +180,15 @@ def prepared_samples(store, splits, job: Job, task: AdaptationTask, normalisatio
 def build_model(job: Job, task: AdaptationTask, store, samples: Samples) -> AdaptationModel:
     """The untrained model of ``job`` for ``task`` under the job's seed."""
     key = f"adaptation.encoders.{job.encoder}"
-    backbone = build_backbone(job.encoder_spec, job.channels.names(), job.seed, key)
+    size = samples.inputs.shape[-1]
+    backbone = build_backbone(job.encoder_spec, job.channels.names(), size, job.seed, key)
     outputs = samples.target.shape[1]
     decoders = None
     if job.mode.reconstruct:
         decoders = decoder_outputs(job.reconstruct, class_counts(store, job.reconstruct))
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(job.seed + 1)
-        return AdaptationModel(backbone, task, outputs, samples.inputs.shape[-1], decoders)
+        return AdaptationModel(backbone, task, outputs, size, decoders)
 
 
 def score_rows(job: Job, task, weights, samples, predictions, best_epoch, steps) -> list[dict]:

@@ -1,9 +1,9 @@
 """Backbones for adaptation: an image ``[B, C, H, W]`` in, a feature map ``[B, D, h, w]`` out.
 
 A backbone is one file here and one entry of ``adaptation.encoders`` (its ``type``). Each
-class takes the input channel names (``modality:band``), a seed for its initialisation and
-its config parameters, and exposes ``width`` (D) and ``weights`` (``pretrained`` or
-``random_init``, the method key's column).
+class takes the input channel names (``modality:band``) and the tile side in pixels, then
+its config parameters (the seed of the job initialises it), and exposes ``width`` (D) and
+``weights`` (``pretrained`` or ``random_init``, the method key's column).
 """
 
 from __future__ import annotations
@@ -29,8 +29,11 @@ def register(cls):
     return cls
 
 
-def build_backbone(spec: Mapping[str, Any], channels: Sequence[str], seed: int, key: str) -> Any:
-    """The backbone of config entry ``spec`` (``type`` and its parameters) under ``seed``."""
+def build_backbone(
+    spec: Mapping[str, Any], channels: Sequence[str], image_size: int, seed: int, key: str
+) -> Any:
+    """The backbone of config entry ``spec`` (``type`` and its parameters) for tiles of
+    ``image_size`` pixels, initialised under ``seed``."""
     import torch
 
     params = dict(spec)
@@ -43,6 +46,6 @@ def build_backbone(spec: Mapping[str, Any], channels: Sequence[str], seed: int, 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         try:
-            return BACKBONES[kind](list(channels), **params)
+            return BACKBONES[kind](list(channels), image_size, **params)
         except TypeError as error:
             raise EobenchError(f"config key {key}: {error}") from None

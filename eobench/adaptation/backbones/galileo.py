@@ -51,6 +51,8 @@ class GalileoBackbone(nn.Module):
     ----------
     channels : list of str
         Input channel names; each must be in :data:`CHANNEL_MAP` or is ignored (B01, B09).
+    image_size : int
+        Tile side in pixels, a multiple of ``patch_size``.
     checkpoint : str, optional
         Folder or ``encoder.pt`` of the pretrained weights; required when ``pretrained``.
     pretrained : bool
@@ -64,11 +66,14 @@ class GalileoBackbone(nn.Module):
     def __init__(
         self,
         channels: list[str],
+        image_size: int,
         checkpoint: str | None = None,
         pretrained: bool = True,
         patch_size: int = 8,
     ) -> None:
         super().__init__()
+        if image_size % patch_size:
+            raise TypeError(f"tiles of {image_size} px need a patch_size dividing them")
         if pretrained and checkpoint is None:
             raise TypeError("pretrained galileo needs weights (weights: galileo_nano)")
         self.model = (

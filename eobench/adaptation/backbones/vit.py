@@ -49,11 +49,11 @@ class ViTBackbone(nn.Module):
     ----------
     channels : list of str
         Input channel names (their number sets the patch embedding's input).
-    patch_size, width, depth, heads : int
-        Patch side in pixels, token width, number of blocks and attention heads.
     image_size : int
         Tile side in pixels (the learned position table has ``(image_size / patch_size)^2``
         entries).
+    patch_size, width, depth, heads : int
+        Patch side in pixels, token width, number of blocks and attention heads.
     """
 
     name = "vit"
@@ -62,11 +62,11 @@ class ViTBackbone(nn.Module):
     def __init__(
         self,
         channels: list[str],
+        image_size: int,
         patch_size: int = 4,
         width: int = 64,
         depth: int = 2,
         heads: int = 4,
-        image_size: int = 32,
     ) -> None:
         super().__init__()
         if image_size % patch_size or width % heads:
