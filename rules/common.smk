@@ -14,6 +14,7 @@ REPO_ROOT = Path(workflow.basedir)
 # scripts do the same through snakemake.scriptdir, whatever environment runs them).
 sys.path.insert(0, str(REPO_ROOT))
 
+from eobench.adaptation.config import check_adaptation
 from eobench.config import check_config
 from eobench.errors import EobenchError
 from eobench.embeddings import table_columns
@@ -29,6 +30,10 @@ except EobenchError as error:
     sys.exit(f"error: {error}")
 # Fills in the schema's defaults for keys the config leaves out.
 validate(config, schema="../config/schema/config.schema.yaml")
+try:  # needs the defaults filled in
+    check_adaptation(config)
+except EobenchError as error:
+    sys.exit(f"error: {error}")
 
 DATASET = config["dataset"]
 #: Identifies the settings behind the numbers in the run summary: the checked config
@@ -800,11 +805,16 @@ def adaptation_weights_found(encoder):
     )
 
 
-ADAPTATION_ENCODERS = [
-    e for e in ADAPTATION["encoders"] if adaptation_weights_found(e)
-] if ADAPTATION["enabled"] else []
-for _encoder in set(ADAPTATION["encoders"]) - set(ADAPTATION_ENCODERS):
-    if ADAPTATION["enabled"]:
+#: The requested adaptation backbones (adaptation.selected_encoders, else all) whose
+#: weights are found; none when the suite is switched off.
+ADAPTATION_REQUESTED = (
+    (ADAPTATION["selected_encoders"] or list(ADAPTATION["encoders"]))
+    if ADAPTATION["enabled"]
+    else []
+)
+ADAPTATION_ENCODERS = [e for e in ADAPTATION_REQUESTED if adaptation_weights_found(e)]
+for _encoder in ADAPTATION_REQUESTED:
+    if _encoder not in ADAPTATION_ENCODERS:
         print(
             f"eobench: adaptation.encoders.{_encoder} left out: its weights are in none of "
             f"weights.local_dirs nor in {WEIGHTS_CACHE}",

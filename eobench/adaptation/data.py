@@ -18,46 +18,13 @@ import torch
 from eobench.adaptation.modalities import (
     CATEGORICAL,
     MODALITIES,
+    InputChannels,
     band_indices,
-    get_modality,
     n_classes,
     read_raw,
 )
 from eobench.adaptation.tasks import AdaptationTask
 from eobench.errors import EobenchError
-
-
-@dataclass(frozen=True)
-class InputChannels:
-    """The channels a model reads: ``(modality, bands)`` pairs (bands None = all)."""
-
-    parts: tuple[tuple[str, tuple[str, ...] | None], ...]
-
-    @classmethod
-    def from_config(cls, entry: Mapping[str, Sequence[str] | None], key: str) -> InputChannels:
-        """From an ``adaptation.inputs`` entry: modality -> bands (null = every band)."""
-        if not entry:
-            raise EobenchError(f"config key {key}: an input set needs at least one modality")
-        parts = []
-        for name, bands in entry.items():
-            spec = get_modality(name, key)
-            if spec.kind == CATEGORICAL or spec.level != "pixel":
-                raise EobenchError(
-                    f"config key {key}: modality {name} is not a pixel-level continuous "
-                    "modality, so it cannot be a model input"
-                )
-            band_indices(spec, bands, key)
-            parts.append((name, None if bands is None else tuple(bands)))
-        return cls(tuple(parts))
-
-    def names(self) -> list[str]:
-        """``modality:band`` of every input channel, in order."""
-        names = []
-        for modality, bands in self.parts:
-            spec = MODALITIES[modality]
-            chosen = bands if bands is not None else spec.channels
-            names.extend(f"{modality}:{b}" for b in chosen)
-        return names
 
 
 @dataclass
