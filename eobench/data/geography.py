@@ -4,13 +4,14 @@ Every sample belongs to one task family (see :data:`FAMILY_REGIONS`), and its lo
 drawn in that family's region, as the tasks of the NeuCo-Bench paper are (its Table 1):
 ``crops`` in the US Corn Belt, ``landcover`` in Europe, ``biomass`` and ``clouds`` over
 the ice-free land of the globe, ``heatisland`` over urban areas of the northern
-hemisphere. Global locations are drawn uniformly inside rough land bounding boxes of each
-continent, the continents weighted by their land area; regional ones uniformly inside the
-region's boxes, weighted by area. Climate is a zonal caricature: annual mean
-temperature falls with latitude (``28 - 40 sin^2(lat)`` deg C) and with elevation (lapse
-rate 6.5 K/km); the seasonal amplitude grows with latitude; aridity peaks in the
-subtropical desert belts (about 24 deg N/S) and is low in the humid tropics, with
-regional offsets (dry Australia and Africa, humid Europe).
+hemisphere; the MMEarth-Bench family ``mmearth`` over the ice-free land too. Global
+locations are drawn uniformly inside rough land bounding boxes of each continent, the
+continents weighted by their land area; regional ones uniformly inside the region's boxes,
+weighted by area. Climate is a zonal caricature: annual mean temperature falls with
+latitude (``28 - 40 sin^2(lat)`` deg C) and with elevation (lapse rate 6.5 K/km); the
+seasonal amplitude grows with latitude; aridity peaks in the subtropical desert belts
+(about 24 deg N/S) and is low in the humid tropics, with regional offsets (dry Australia
+and Africa, humid Europe).
 """
 
 from __future__ import annotations
@@ -87,6 +88,8 @@ FAMILY_REGIONS: dict[str, dict] = {
     },
     "biomass": {"region": "global ice-free land", "weights": ICE_FREE_WEIGHTS},
     "clouds": {"region": "global ice-free land", "weights": ICE_FREE_WEIGHTS},
+    # not a NeuCo family: the MMEarth-Bench tasks (eobench.data.mmearth)
+    "mmearth": {"region": "global ice-free land", "weights": ICE_FREE_WEIGHTS},
     "heatisland": {
         "region": "northern-hemisphere urban areas",
         "boxes": NH_URBAN_BOXES,

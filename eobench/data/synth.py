@@ -28,6 +28,18 @@ heatisland     northern-hemisphere urban areas    heatisland_mean, heatisland_st
 Corn Belt tiles are mostly cropland and heat-island tiles are cities (urban fraction at
 least :data:`HEATISLAND_MIN_URBAN`), through offsets of the land-cover prior.
 
+The dataset setting ``families`` chooses other families (default: the five above). The
+family ``mmearth`` (global ice-free land, Africa included) carries the MMEarth-Bench
+modalities and tasks instead of the Embed2Scale labels (:mod:`eobench.data.mmearth`:
+canopy height, two land-cover maps, climate, month, biome, ecoregion; biomass per pixel,
+soil carbon, nitrogen and pH, species occurrence; a geographic shift in Africa). The
+listed families share the samples in proportion to :data:`FAMILY_WEIGHTS` (``mmearth``
+weighs as much as the other global family, ``biomass``). Its arrays are drawn from one
+more stream per sample, ``SeedSequence([seed, index, 1])``, after steps 1-10, and are
+written only when ``mmearth`` is among the families (samples of other families then hold
+missing values in them), so a dataset without ``families`` is byte for byte what it was
+before the family existed.
+
 Generative process of one sample
 --------------------------------
 1. **Place and climate** (:mod:`eobench.data.geography`): a point in the family's region
@@ -113,7 +125,7 @@ import pandas as pd
 from scipy.ndimage import gaussian_filter
 from scipy.special import expit, log_ndtr, logit
 
-from eobench.data import spectra
+from eobench.data import mmearth, spectra
 from eobench.data.bands import S1_BANDS, S2L1C_BANDS, S2L2A_BANDS, SEASONS
 from eobench.data.fields import parcel_map, random_fields, soft_cover, stripe_mask
 from eobench.data.geography import (
@@ -204,6 +216,9 @@ FAMILY_SIZES: dict[str, int] = {
     "heatisland": 1659,
 }
 FAMILIES: tuple[str, ...] = tuple(FAMILY_SIZES)
+#: Relative share of samples of every family a dataset may list in ``families``: the
+#: NeuCo families by Table 1, the MMEarth-Bench family as much as the global ``biomass``.
+FAMILY_WEIGHTS: dict[str, int] = FAMILY_SIZES | {mmearth.FAMILY: FAMILY_SIZES["biomass"]}
 #: Summer crops (corn or soybean in the US Corn Belt) as a share of the cropland:
 #: Beta parameters per family (corn and soybean cover about 75 % of the Corn Belt's
 #: cropland; elsewhere summer and winter crops are about even).
@@ -224,14 +239,15 @@ _GH_NODES, _GH_WEIGHTS = np.polynomial.hermite_e.hermegauss(80)
 _GH_WEIGHTS = _GH_WEIGHTS / _GH_WEIGHTS.sum()
 
 
-def _apportion(n: int) -> np.ndarray:
-    """Family index of samples ``0..n-1``: every prefix holds each family's share within 1.
+def _apportion(n: int, families: tuple[str, ...] = FAMILIES) -> np.ndarray:
+    """Index into ``families`` of samples ``0..n-1``: every prefix holds each family's
+    share (:data:`FAMILY_WEIGHTS`) within 1.
 
     The quota method (Balinski and Young): sample ``i`` goes to the family furthest below
     its share of ``i + 1`` among those still under their upper quota, so a dataset of
     ``n`` samples is the first ``n`` samples of any larger one.
     """
-    weights = np.array(list(FAMILY_SIZES.values()), dtype=np.float64)
+    weights = np.array([FAMILY_WEIGHTS[f] for f in families], dtype=np.float64)
     weights /= weights.sum()
     counts = np.zeros(len(weights))
     out = np.empty(n, dtype=np.int64)
@@ -244,14 +260,17 @@ def _apportion(n: int) -> np.ndarray:
     return out
 
 
-def task_groups(n: int) -> np.ndarray:
-    """Task family (:data:`FAMILIES`) of samples ``0..n-1``, a deterministic interleaving."""
-    return np.array(FAMILIES, dtype=object)[_apportion(n)]
+def task_groups(n: int, families: tuple[str, ...] | None = None) -> np.ndarray:
+    """Task family of samples ``0..n-1`` among ``families`` (default :data:`FAMILIES`), a
+    deterministic interleaving."""
+    families = FAMILIES if families is None else tuple(families)
+    return np.array(families, dtype=object)[_apportion(n, families)]
 
 
-def task_group_of(index: int) -> str:
-    """Task family of sample ``index``."""
-    return FAMILIES[int(_apportion(index + 1)[-1])]
+def task_group_of(index: int, families: tuple[str, ...] | None = None) -> str:
+    """Task family of sample ``index`` among ``families`` (default :data:`FAMILIES`)."""
+    families = FAMILIES if families is None else tuple(families)
+    return families[int(_apportion(index + 1, families)[-1])]
 
 
 def _column(name: str, offset: float = 0.0) -> Callable[[Mapping[str, np.ndarray]], np.ndarray]:
@@ -566,8 +585,8 @@ def generate_sample(
     :func:`task_groups` gives sample ``index``.
     """
     family = task_group_of(index) if task_group is None else task_group
-    if family not in FAMILY_SIZES:
-        raise EobenchError(f"synth: unknown task family {family!r} (known: {list(FAMILIES)})")
+    if family not in FAMILY_WEIGHTS:
+        raise EobenchError(f"synth: unknown task family {family!r} (known: {list(FAMILY_WEIGHTS)})")
     streams = np.random.SeedSequence([seed, index]).spawn(7)
     rng_place, rng_cover, rng_season, rng_atmo, rng_s1, rng_nodata, rng_label = (
         np.random.default_rng(s) for s in streams
@@ -859,14 +878,20 @@ def generate_sample(
     normal, uniform = rng_label.standard_normal(len(TASK_NAMES)), rng_label.random(len(TASK_NAMES))
     draws = np.where([TASK_SPECS[t].task_type == "regr" for t in TASK_NAMES], normal, uniform)
 
+    arrays = {
+        "s2l1c": s2l1c,
+        "s2l2a": s2l2a,
+        "s1": s1,
+        "landcover": fractions.astype(np.float16),
+        "elevation": elevation.astype(np.float32),
+    }
+    if family == mmearth.FAMILY:  # its own stream: the seven above stay as they were
+        rng_mmearth = np.random.default_rng(np.random.SeedSequence([seed, index, 1]))
+        arrays |= mmearth.generate_sample_arrays(
+            rng_mmearth, latent, location.region, fractions, biomass, snow_cover, cloud, nodata
+        )
     return SyntheticSample(
-        arrays={
-            "s2l1c": s2l1c,
-            "s2l2a": s2l2a,
-            "s1": s1,
-            "landcover": fractions.astype(np.float16),
-            "elevation": elevation.astype(np.float32),
-        },
+        arrays=arrays,
         latents=np.array([latent[name] for name in LATENT_NAMES], dtype=np.float64),
         region=location.region,
         label_draws=draws,
@@ -947,15 +972,25 @@ def array_specs(size: int) -> dict[str, tuple[tuple[int, ...], str, dict[str, An
     }
 
 
+def dataset_tasks(families: tuple[str, ...] = FAMILIES) -> tuple[str, ...]:
+    """The Embed2Scale tasks a dataset of ``families`` carries (those of every sample
+    included)."""
+    return tuple(t for t in TASK_NAMES if TASK_SPECS[t].family in ("all", *families))
+
+
 def task_summary(
-    latents: np.ndarray, labels: Mapping[str, np.ndarray], groups: np.ndarray
+    latents: np.ndarray,
+    labels: Mapping[str, np.ndarray],
+    groups: np.ndarray,
+    tasks: tuple[str, ...] = TASK_NAMES,
 ) -> dict[str, dict[str, Any]]:
-    """Type, family, noise model and ceilings of every task for latents ``[n, L]``, the
-    labels as generated and the samples' task families."""
+    """Type, family, noise model and ceilings of ``tasks`` (default: all) for latents
+    ``[n, L]``, the labels as generated and the samples' task families."""
     columns = dict(zip(LATENT_NAMES, latents.T, strict=True))
     counts = pd.Series(np.asarray(groups)).value_counts()
     summary = {}
-    for name, spec in TASK_SPECS.items():
+    for name in tasks:
+        spec = TASK_SPECS[name]
         signal = spec.signal(columns)
         values = labels[name]
         entry: dict[str, Any] = {
@@ -1057,6 +1092,7 @@ def build_synthetic_dataset(
     seed: int,
     cloud_probability: float = DEFAULT_CLOUD_PROBABILITY,
     nodata_probability: float = DEFAULT_NODATA_PROBABILITY,
+    families: list[str] | tuple[str, ...] | None = None,
     progress: bool = True,
 ) -> None:
     """Generate the synthetic dataset and write its store, samples table and labels.
@@ -1082,14 +1118,23 @@ def build_synthetic_dataset(
         Chance that a season is cloudy (scaled up in humid, down in arid climates).
     nodata_probability : float
         Chance that a sample has nodata stripes.
+    families : list of str, optional
+        Task families sharing the samples (:data:`FAMILY_WEIGHTS`); default: the NeuCo
+        families (:data:`FAMILIES`) in their Table 1 proportions. With ``mmearth`` the
+        store also holds the arrays of :func:`eobench.data.mmearth.array_specs` and the
+        group attribute ``targets``; only the Embed2Scale tasks of the listed families
+        (and ``nodata``) get label files.
     progress : bool
         Show a tqdm progress bar.
     """
     from tqdm.auto import tqdm
 
     _check_settings(n_samples, size, seed, cloud_probability, nodata_probability)
+    families = _check_families(families)
+    with_mmearth = mmearth.FAMILY in families
     ids = [f"{DATASET_NAME}-{i:06d}" for i in range(n_samples)]
-    specs = array_specs(size)
+    specs = array_specs(size) | (mmearth.array_specs(size) if with_mmearth else {})
+    missing = mmearth.missing_arrays(size) if with_mmearth else {}
     settings = {
         "n_samples": n_samples,
         "size": size,
@@ -1097,6 +1142,8 @@ def build_synthetic_dataset(
         "cloud_probability": cloud_probability,
         "nodata_probability": nodata_probability,
     }
+    if families != FAMILIES:  # recorded only when set: default datasets stay as they were
+        settings["families"] = list(families)
     attrs = {
         "dataset": DATASET_NAME,
         "source": "eobench synthetic generator",
@@ -1108,7 +1155,8 @@ def build_synthetic_dataset(
         "seasons": list(SEASONS),
         "classes": list(CLASSES),
     }
-    groups = task_groups(n_samples)
+    groups = task_groups(n_samples, families)
+    tasks = dataset_tasks(families)
     latents = np.empty((n_samples, len(LATENT_NAMES)))
     draws = np.empty((n_samples, len(TASK_NAMES)))
     regions = np.empty(n_samples, dtype=object)
@@ -1128,7 +1176,7 @@ def build_synthetic_dataset(
                     sample = generate_sample(
                         seed, i, size, cloud_probability, nodata_probability, groups[i]
                     )
-                    for name, value in sample.arrays.items():
+                    for name, value in (missing | sample.arrays).items():
                         batch[name][b] = value
                     batch["latents"][b] = sample.latents
                     batch["label_noise"][b] = sample.label_draws
@@ -1144,8 +1192,12 @@ def build_synthetic_dataset(
         stored_latents = latents.astype(np.float32).astype(np.float64)
         stored_draws = draws.astype(np.float32).astype(np.float64)
         labels = compute_labels(stored_latents, stored_draws, groups)
-        summary = task_summary(stored_latents, labels, groups)
-        writer.update_attrs({"tasks": summary, "task_families": FAMILY_SIZES})
+        labels = {name: labels[name] for name in tasks}
+        summary = task_summary(stored_latents, labels, groups, tasks)
+        shares = {f: FAMILY_WEIGHTS[f] for f in families}
+        writer.update_attrs({"tasks": summary, "task_families": shares})
+        if with_mmearth:
+            writer.update_attrs({"targets": mmearth.target_attrs()})
 
     samples = pd.DataFrame(
         {
@@ -1171,6 +1223,23 @@ def build_synthetic_dataset(
             write_task_labels(folder, name, spec.task_type, ids, values)
     if tasks_path is not None:
         write_csv(tasks_path, task_table(summary, labels))
+
+
+def _check_families(families) -> tuple[str, ...]:
+    """The dataset's families as a tuple (default :data:`FAMILIES`), or a one-line error."""
+    if families is None:
+        return FAMILIES
+    if (
+        isinstance(families, str)
+        or not families
+        or len(set(families)) != len(families)
+        or not set(families) <= set(FAMILY_WEIGHTS)
+    ):
+        raise EobenchError(
+            f"synth: families must be a non-empty list of distinct families from "
+            f"{list(FAMILY_WEIGHTS)}, got {families!r}"
+        )
+    return tuple(families)
 
 
 def _check_settings(n_samples, size, seed, cloud_probability, nodata_probability) -> None:
