@@ -234,7 +234,7 @@ def run_training_job(
         task = get_task(name)
         samples, standardiser, moments = prepared_samples(store, splits, job, task)
         samples = {name: part.to(device) for name, part in samples.items()}
-        model = build_model(job, task, store, samples).to(device)
+        model = build_model(job, task, store, samples["train"]).to(device)
         result = train(
             model,
             job.mode,

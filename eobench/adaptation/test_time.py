@@ -104,7 +104,7 @@ def run_ttt_job(
                 cut_batches(job.mode, samples[split], settings),
                 choice.steps,
                 **options,
-            ).numpy()
+            ).detach().numpy()
             for split in TEST_SPLITS
         }
         steps = dict.fromkeys(TEST_SPLITS, choice.steps)

@@ -119,7 +119,7 @@ def train(
             loss.backward()
             optimizer.step()
             scheduler.step()
-            losses.append(float(loss))
+            losses.append(loss.item())
         score = task_score(
             task,
             predict(model, val_samples, settings.eval_batch_size),
