@@ -184,7 +184,7 @@ def low_shot_figure(
             mean, std = line["mean"].to_numpy(), line["std"].fillna(0).to_numpy()
             style = _line_style(encoder, weights[encoder], colours)
             ax.fill_between(x, mean - std, mean + std, color=style["color"], alpha=0.15, lw=0)
-            ax.plot(x, mean, markersize=5, linewidth=1.4, **style)
+            ax.plot(x, mean, markersize=5, linewidth=1.4, gid=encoder, **style)
         ax.set_xticks(range(len(percents)), [f"{p} %" for p in percents])
         ax.set_xlim(-0.3, len(percents) - 0.7)
         ax.grid(color="0.92", linewidth=0.7)
@@ -363,6 +363,7 @@ def _draw_encoder(ax, points, encoder, weights, colours, markers) -> None:
             markeredgewidth=1.0,
             linestyle="none",
             zorder=3,
+            gid=f"{encoder}/{mode}",
         )
 
 
@@ -377,7 +378,15 @@ def _diagonal(ax, panel: pd.DataFrame) -> None:
     low, high = values.min(), values.max()
     pad = max(0.05 * (high - low), 0.01)
     low, high = low - pad, high + pad
-    ax.plot([low, high], [low, high], color="0.45", linestyle="--", linewidth=0.9, zorder=1)
+    ax.plot(
+        [low, high],
+        [low, high],
+        color="0.45",
+        linestyle="--",
+        linewidth=0.9,
+        zorder=1,
+        gid="diagonal",
+    )
     ax.set_xlim(low, high)
     ax.set_ylim(low, high)
     ax.set_aspect("equal", adjustable="box")
