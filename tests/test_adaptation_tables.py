@@ -200,6 +200,8 @@ def test_bad_metrics_are_named_in_one_line(metrics):
         low_shot_table(metrics.replace({"subset": {"train_5": "few"}}))
     with pytest.raises(EobenchError, match="duplicate rows"):
         compare_modes(pd.concat([metrics, metrics]), ["JT-TTT"])
+    with pytest.raises(EobenchError, match="mode 'JT' has two rows for one run"):
+        ttt_table(pd.concat([metrics, metrics]))
 
 
 def test_tables_render_through_the_generic_templates(metrics, repo, tmp_path):

@@ -144,7 +144,12 @@ def per_seed_gains(metrics: pd.DataFrame, baseline: str = TTT_BASELINE) -> pd.Da
     keys = ["dataset", "task", "test_split", "encoder", "weights", "inputs", "subset", "seed"]
     reference = metrics.loc[metrics["mode"] == baseline, [*keys, "score"]]
     reference = reference.rename(columns={"score": "baseline_score"})
-    gains = metrics.merge(reference, on=keys, how="left", validate="many_to_one")
+    try:
+        gains = metrics.merge(reference, on=keys, how="left", validate="many_to_one")
+    except pd.errors.MergeError:
+        raise EobenchError(
+            f"adaptation metrics: mode {baseline!r} has two rows for one run and test split"
+        ) from None
     old = gains["baseline_score"]
     gains["change"] = gains["score"] - old
     with np.errstate(divide="ignore", invalid="ignore"):
