@@ -31,6 +31,12 @@ def main(smk):
         pretrained=smk.params.pretrained,
         compressor_lambdas=smk.params.compressor_lambdas,
     )
+    if "adaptation_metrics" in smk.input.keys():
+        from eobench.tables.adaptation_claims import check_adaptation_claims
+
+        decimals = dict(smk.params.decimals).get("adaptation", 3)
+        adaptation = check_adaptation_claims(optional("adaptation_metrics"), decimals)
+        claims = pd.concat([claims, adaptation], ignore_index=True)
     notes = [claims_caption_note(smk.params.baselines)]
     write_rule_table(smk, claims, "tables.claims", notes=notes)
 
