@@ -441,7 +441,7 @@ def species_occurrence(
 def month_phase(lat: float, month: int) -> float:
     """Temperature phase of a month (+1 local summer peak, -1 winter; spring -0.1 colder
     than fall), equal to the cubes' season phases at the seasons' middle months."""
-    angle = 2 * np.pi * (month - 6) / 12
+    angle = 2 * np.pi * (int(month) - 6) / 12
     phase = np.cos(angle) + 0.1 * np.sin(angle)
     return float(phase if lat >= 0 else -phase)
 
