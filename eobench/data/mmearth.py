@@ -77,6 +77,17 @@ Tasks (targets; store attribute ``targets``)
     prevalence is the species' target (5 to 45 %). The occurrence is ``u < p`` with one
     stored uniform draw per species.
 
+Store layout
+------------
+One array per item above, one sample per chunk (:func:`array_specs`), with attributes
+``role`` (modality, target or metadata), ``kind`` (continuous, categorical, cyclic),
+``units``, ``missing`` (``"NaN"``, 255 or 65535) and ``classes`` or ``names``; the species
+array also lists each species' ``ranges``. ``mmearth_noise`` holds the noise draws of the
+tile targets (3 standard normal, then one uniform per species), so that they can be
+recomputed from the stored latents. The group attribute ``targets`` names each task's
+array, kind (pixel_regression, tile_regression, multilabel), units and classes. Samples of
+other families in the same dataset hold missing values (:func:`missing_arrays`).
+
 Geographic shift (what makes the African test harder)
 -----------------------------------------------------
 At equal climate, land cover and biome, African soils hold less organic carbon
