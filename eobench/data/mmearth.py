@@ -77,6 +77,17 @@ Tasks (targets; store attribute ``targets``)
     prevalence is the species' target (5 to 45 %). The occurrence is ``u < p`` with one
     stored uniform draw per species.
 
+Store layout
+------------
+One array per item above, one sample per chunk (:func:`array_specs`), with attributes
+``role`` (modality, target or metadata), ``kind`` (continuous, categorical, cyclic),
+``units``, ``missing`` (``"NaN"``, 255 or 65535) and ``classes`` or ``names``; the species
+array also lists each species' ``ranges``. ``mmearth_noise`` holds the noise draws of the
+tile targets (3 standard normal, then one uniform per species), so that they can be
+recomputed from the stored latents. The group attribute ``targets`` names each task's
+array, kind (pixel_regression, tile_regression, multilabel), units and classes. Samples of
+other families in the same dataset hold missing values (:func:`missing_arrays`).
+
 Geographic shift (what makes the African test harder)
 -----------------------------------------------------
 At equal climate, land cover and biome, African soils hold less organic carbon
@@ -441,7 +452,7 @@ def species_occurrence(
 def month_phase(lat: float, month: int) -> float:
     """Temperature phase of a month (+1 local summer peak, -1 winter; spring -0.1 colder
     than fall), equal to the cubes' season phases at the seasons' middle months."""
-    angle = 2 * np.pi * (month - 6) / 12
+    angle = 2 * np.pi * (int(month) - 6) / 12
     phase = np.cos(angle) + 0.1 * np.sin(angle)
     return float(phase if lat >= 0 else -phase)
 
