@@ -7,7 +7,9 @@
 #   snakemake --cores 2 verify         # recompute chosen outputs, compare with the run's
 #
 # The DAG: synthesize (or retrieve) -> extract embeddings (pre/post/none temporal
-# aggregation) -> probe over K splits -> score (Q, ranks) -> tables and figures.
+# aggregation) -> probe over K splits -> score (Q, ranks) -> tables and figures; and
+# (MMEarth-Bench) splits on disk -> LP / FT / JT per seed and subset -> TTT-MMR(-Geo)
+# -> tables and figures.
 
 
 configfile: "config/config.yaml"
@@ -31,6 +33,8 @@ include: "rules/embed.smk"
 include: "rules/compression.smk"
 include: "rules/probe.smk"
 include: "rules/score.smk"
+include: "rules/adapt.smk"
+include: "rules/adaptation_results.smk"
 include: "rules/tables.smk"
 include: "rules/figures.smk"
 include: "rules/figures_data.smk"

@@ -298,6 +298,7 @@ TABLE_FORMATS = ("csv", "md", "html", "tex")
 def table_targets():
     stem = f"results/tables/{DATASET}"
     targets = [f"{stem}/claims.{ext}" for ext in TABLE_FORMATS]
+    targets += adaptation_table_targets()
     targets += [f"{stem}/runtime_scaling.{ext}" for ext in TABLE_FORMATS]
     if "probe_depth" in ablations_run():
         targets += [
@@ -343,6 +344,10 @@ def claims_inputs(wildcards):
             inputs[name] = (
                 f"results/ablations/{wildcards.dataset}/{name}/task_scores.csv"
             )
+    if ADAPTATION_ENCODERS:  # the MMEarth-Bench findings join the table
+        inputs["adaptation_metrics"] = (
+            f"results/adaptation/{ADAPTATION['dataset']}/metrics.csv"
+        )
     return inputs
 
 
@@ -400,6 +405,7 @@ def figure_targets():
     stem = f"results/figures/{DATASET}"
     targets = [f"{stem}/{figure}.{ext}" for figure in figures for ext in ("pdf", "png")]
     targets.append(f"{stem}/channel_correlation.csv")
+    targets += adaptation_figure_targets()
     # Fig. 7: the rank evolution of every challenge phase.
     targets += [
         f"results/figures/challenge/{phase}/rank_evolution.{ext}"
@@ -603,13 +609,13 @@ def report_outputs():
 # -- the report (snakemake --report), the run page and the paper folder ---------------
 
 
-def in_report(path, caption, subcategory, **labels):
+def in_report(path, caption, subcategory, category=SUITE, **labels):
     """``path`` marked for ``snakemake --report``: its caption from report/captions/, the
     suite as category, the stage as subcategory and labels naming the result."""
     return report(
         path,
         caption=f"../report/captions/{caption}.rst",
-        category=SUITE,
+        category=category,
         subcategory=subcategory,
         labels={"result": caption.replace("_", " "), **labels},
     )
@@ -873,7 +879,7 @@ def adaptation_weights(wildcards):
     return [f"{WEIGHTS_CACHE}/{name}/SHA256SUMS"] if name else []
 
 
-ADAPTATION_TABLES = ("ttt", "per_task", "low_shot")
+ADAPTATION_TABLES = ("ttt", "low_shot")
 ADAPTATION_FIGURES = ("low_shot", "geographic_shift")
 
 
@@ -881,7 +887,8 @@ def adaptation_table_targets():
     if not ADAPTATION_ENCODERS:
         return []
     stem = f"results/tables/{ADAPTATION['dataset']}/adaptation"
-    return [f"{stem}/{t}.{ext}" for t in ADAPTATION_TABLES for ext in TABLE_FORMATS]
+    tables = [*ADAPTATION_TABLES, *(f"per_task/{t}" for t in ADAPTATION["tasks"])]
+    return [f"{stem}/{t}.{ext}" for t in tables for ext in TABLE_FORMATS]
 
 
 def adaptation_figure_targets():

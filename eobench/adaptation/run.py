@@ -147,34 +147,48 @@ def _check_store(store: CubeStore, job: Job) -> None:
             )
 
 
-def prepared_samples(store, splits, job: Job, task: AdaptationTask, normalisation=None, parts=None):
-    """Samples of every split (or of ``parts``); the normalisation is fitted on the
-    training subset unless a checkpoint's (standardiser and target moments) is given."""
-    rows = _rows(splits, job.subset)
-    if parts is not None:
-        rows = {name: rows[name] for name in parts}
-    needed = list(dict.fromkeys([m for m, _ in job.channels.parts] + list(job.reconstruct)))
-    lonlat = splits.set_index("row")[["lon", "lat"]]
-    raw = {name: read_modalities(store, r, needed) for name, r in rows.items()}
-    targets = {name: read_target(store, task, r) for name, r in rows.items()}
-    if normalisation is None:
-        standardiser = Standardiser.fit(raw["train"])
-        moments = target_moments(task, targets["train"])
-    else:
-        standardiser, moments = normalisation
-    samples = {
-        name: build_samples(
-            raw[name],
-            targets[name],
-            lonlat.loc[rows[name]].to_numpy(),
-            job.channels,
-            standardiser,
-            moments,
-            job.reconstruct,
-        )
-        for name in rows
-    }
-    return samples, standardiser, moments
+class JobData:
+    """The store values a job reads, read once for every row of its splits and shared by
+    its tasks (one chunk per sample makes each read cost a file access per row)."""
+
+    def __init__(self, store, splits, job: Job, parts=None) -> None:
+        rows = _rows(splits, job.subset)
+        self.rows = rows if parts is None else {name: rows[name] for name in parts}
+        self.store, self.job = store, job
+        self.all_rows = np.unique(np.concatenate(list(self.rows.values())))
+        needed = dict.fromkeys([m for m, _ in job.channels.parts] + list(job.reconstruct))
+        self.raw = read_modalities(store, self.all_rows, list(needed))
+        self.lonlat = splits.set_index("row").loc[self.all_rows, ["lon", "lat"]].to_numpy()
+
+    def positions(self, part: str) -> np.ndarray:
+        return np.searchsorted(self.all_rows, self.rows[part])
+
+    def raw_of(self, part: str) -> dict:
+        at = self.positions(part)
+        return {name: (values[at], valid[at]) for name, (values, valid) in self.raw.items()}
+
+    def samples(self, task: AdaptationTask, normalisation=None):
+        """Samples of every part for ``task``; the normalisation is fitted on the training
+        subset unless a checkpoint's (standardiser and target moments) is given."""
+        target = read_target(self.store, task, self.all_rows)
+        if normalisation is None:
+            standardiser = Standardiser.fit(self.raw_of("train"))
+            moments = target_moments(task, target[self.positions("train")])
+        else:
+            standardiser, moments = normalisation
+        samples = {
+            part: build_samples(
+                self.raw_of(part),
+                target[self.positions(part)],
+                self.lonlat[self.positions(part)],
+                self.job.channels,
+                standardiser,
+                moments,
+                self.job.reconstruct,
+            )
+            for part in self.rows
+        }
+        return samples, standardiser, moments
 
 
 def build_model(job: Job, task: AdaptationTask, store, samples: Samples) -> AdaptationModel:
@@ -228,11 +242,11 @@ def run_training_job(
     device = resolve_device(device)
     store = CubeStore(store_path)
     _check_store(store, job)
-    splits = pd.read_parquet(splits_path)
+    data = JobData(store, pd.read_parquet(splits_path), job)
     checkpoints, rows = {}, []
     for name in job.tasks:
         task = get_task(name)
-        samples, standardiser, moments = prepared_samples(store, splits, job, task)
+        samples, standardiser, moments = data.samples(task)
         samples = {name: part.to(device) for name, part in samples.items()}
         model = build_model(job, task, store, samples["train"]).to(device)
         result = train(

@@ -24,9 +24,9 @@ from eobench.adaptation.run import (
     METRIC_COLUMNS,
     TEST_SPLITS,
     Job,
+    JobData,
     load_checkpoint_model,
     normalisation_of,
-    prepared_samples,
     score_rows,
 )
 from eobench.adaptation.tasks import get_task
@@ -72,15 +72,13 @@ def run_ttt_job(
         )
     store, splits = CubeStore(store_path), pd.read_parquet(splits_path)
     checkpoints = torch.load(model_path, weights_only=False)
+    data = JobData(store, splits, job, parts=["val", *TEST_SPLITS])
     rows, steps_rows = [], []
     for name in job.tasks:
         if name not in checkpoints:
             raise EobenchError(f"{model_path}: no checkpoint of task {name} (rerun its JT job)")
         task, checkpoint = get_task(name), checkpoints[name]
-        parts = ["val", *TEST_SPLITS]
-        samples, _, _ = prepared_samples(
-            store, splits, job, task, normalisation_of(checkpoint), parts
-        )
+        samples, _, _ = data.samples(task, normalisation_of(checkpoint))
         model = load_checkpoint_model(job, task, store, checkpoint, samples["val"])
         joint = JointModel(
             model.backbone,
@@ -104,7 +102,9 @@ def run_ttt_job(
                 cut_batches(job.mode, samples[split], settings),
                 choice.steps,
                 **options,
-            ).detach().numpy()
+            )
+            .detach()
+            .numpy()
             for split in TEST_SPLITS
         }
         steps = dict.fromkeys(TEST_SPLITS, choice.steps)
