@@ -48,7 +48,9 @@ class StandinBlock(nn.Module):
         b, n, d = tokens.shape
         q, k, v = self.qkv(self.norm1(tokens)).reshape(b, n, 3, self.heads, -1).unbind(2)
         q, k, v = (t.transpose(1, 2) for t in (q, k, v))
-        attention = torch.softmax(q @ k.transpose(-1, -2) / q.shape[-1] ** 0.5, dim=-1)
+        # Plain attention: CPU's fused scaled_dot_product_attention has no vmap batching
+        # rule (torch 2.13) and would run batch by batch under vmap.
+        attention = torch.softmax((q * q.shape[-1] ** -0.5) @ k.transpose(-1, -2), dim=-1)
         tokens = tokens + self.out((attention @ v).transpose(1, 2).reshape(b, n, d))
         return tokens + self.mlp(self.norm2(tokens))
 
