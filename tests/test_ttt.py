@@ -248,3 +248,19 @@ def test_bad_inputs_name_the_problem(model, data):
     kinds = {"s2": "continuous", "landcover": "categorical"}
     with pytest.raises(EobenchError, match="decoder modality 'climate' needs a kind"):
         JointModel(model.encoder, model.decoders, model.head, kinds)
+
+
+def test_per_sample_losses_of_a_tile_level_class_are_each_samples_cross_entropy():
+    """A categorical modality with one class per sample (biome, ecoregion): targets [B]
+    for logits [B, K]; each sample's loss is its own cross-entropy, missing ones 0."""
+    from eobench.adaptation.ttt import per_sample_losses
+
+    generator = torch.Generator().manual_seed(0)
+    logits = torch.randn(5, 4, generator=generator)
+    target = torch.tensor([0, 3, 1, 2, 255])
+    valid = target != 255
+    losses, has_values = per_sample_losses("categorical", logits, target, valid)
+    expected = torch.nn.functional.cross_entropy(logits[:4], target[:4], reduction="none")
+    assert torch.allclose(losses[:4], expected)
+    assert losses[4] == 0
+    assert has_values.tolist() == [True, True, True, True, False]

@@ -52,30 +52,25 @@ class AdaptationModel(nn.Module):
         return self.head(self.backbone(inputs))
 
 
-def reconstruction_loss(
-    name: str, output: torch.Tensor, target: torch.Tensor, valid: torch.Tensor
-) -> torch.Tensor:
-    """Masked mean loss of modality ``name``: MSE (continuous) or cross-entropy (categorical)."""
-    weight = valid.to(output.dtype)
-    if MODALITIES[name].kind == CATEGORICAL:
-        per_item = nn.functional.cross_entropy(output, target, reduction="none")
-    else:
-        per_item = (output - target) ** 2
-    return (per_item * weight).sum() / weight.sum().clamp(min=1.0)
-
-
 def mean_reconstruction_loss(
     features: torch.Tensor,
     decoders: nn.ModuleDict,
     targets: Mapping[str, torch.Tensor],
     valid: Mapping[str, torch.Tensor],
 ) -> torch.Tensor:
-    """Mean over the modalities with any valid value in the batch of their losses."""
-    losses = [
-        reconstruction_loss(name, decoder(features), targets[name], valid[name])
-        for name, decoder in decoders.items()
-        if bool(valid[name].any())
-    ]
+    """Joint training's reconstruction term: the mean over the modalities with any valid
+    value in the batch of their losses (:func:`eobench.adaptation.ttt.modality_loss`, the
+    loss TTT-MMR adapts on: MSE or cross-entropy, per sample over its valid elements,
+    then over the samples that have any)."""
+    from eobench.adaptation.ttt import modality_loss
+
+    losses = []
+    for name, decoder in decoders.items():
+        loss, present = modality_loss(
+            MODALITIES[name].kind, decoder(features), targets[name], valid[name]
+        )
+        if bool(present):
+            losses.append(loss)
     return torch.stack(losses).mean() if losses else features.new_zeros(())
 
 

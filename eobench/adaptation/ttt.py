@@ -186,6 +186,8 @@ def per_sample_losses(kind: str, reconstruction: Tensor, target: Tensor, valid: 
         # NaN targets would turn the masked-out gradient into NaN (0 * NaN): zero them first.
         error = (reconstruction - torch.nan_to_num(target, nan=0.0)) ** 2
     error = torch.where(valid, error, torch.zeros_like(error))
+    if error.ndim == 1:  # one value per sample (a tile-level class): nothing to average
+        return error, valid
     dims = tuple(range(1, error.ndim))
     count = valid.sum(dim=dims)
     return error.sum(dim=dims) / count.clamp_min(1), count > 0
