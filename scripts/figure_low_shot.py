@@ -10,14 +10,14 @@ from eobench.workflow import run
 
 
 def main(smk):
-    import pandas as pd
 
+    from eobench.adaptation.results import read_metrics
     from eobench.plots.adaptation import plot_low_shot
     from eobench.provenance import provenance
 
     settings = dict(smk.params.settings)
     plot_low_shot(
-        pd.read_csv(smk.input.metrics),
+        read_metrics(smk.input.metrics),
         smk.output.pdf,
         smk.output.png,
         settings,

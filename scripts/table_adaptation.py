@@ -10,14 +10,14 @@ from eobench.workflow import run
 
 
 def main(smk):
-    import pandas as pd
 
+    from eobench.adaptation.results import read_metrics
     from eobench.errors import EobenchError
     from eobench.tables.adaptation import TABLES
     from eobench.tables.outputs import write_rule_table
 
     kind = smk.params.kind
-    metrics = pd.read_csv(smk.input.metrics)
+    metrics = read_metrics(smk.input.metrics)
     if kind not in TABLES:
         raise EobenchError(f"params.kind: unknown adaptation table {kind!r} (known: "
                            f"{sorted(TABLES)})")  # fmt: skip

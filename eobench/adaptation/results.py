@@ -6,16 +6,37 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from eobench.adaptation.run import METHOD_KEY, METRIC_COLUMNS
 from eobench.errors import EobenchError
+
+#: Columns of every metrics table: the method key, then what was scored.
+METHOD_KEY = ("encoder", "weights", "mode", "inputs", "subset", "seed")
+METRIC_COLUMNS = (
+    "dataset",
+    "task",
+    "task_kind",
+    "metric",
+    *METHOD_KEY,
+    "test_split",
+    "score",
+    "n_test",
+    "best_epoch",
+    "ttt_steps",
+)
+
+
+def check_metrics(metrics: pd.DataFrame, what: str = "adaptation metrics") -> None:
+    """Raise an :class:`EobenchError` naming the missing columns or an empty table."""
+    missing = [column for column in METRIC_COLUMNS if column not in metrics]
+    if missing:
+        raise EobenchError(f"{what}: missing columns {missing}")
+    if metrics.empty:
+        raise EobenchError(f"{what}: the table is empty")
 
 
 def read_metrics(path) -> pd.DataFrame:
     """A metrics table, its columns checked (:data:`METRIC_COLUMNS`)."""
     frame = pd.read_csv(path)
-    missing = [c for c in METRIC_COLUMNS if c not in frame.columns]
-    if missing:
-        raise EobenchError(f"{path}: not an adaptation metrics table (missing {missing})")
+    check_metrics(frame, str(path))
     return frame
 
 

@@ -32,6 +32,14 @@ from eobench.adaptation.data import (
 from eobench.adaptation.modalities import MODALITIES
 from eobench.adaptation.model import AdaptationModel, decoder_outputs
 from eobench.adaptation.modes import Mode, get_mode
+from eobench.adaptation.results import METRIC_COLUMNS
+from eobench.adaptation.splits import (
+    TEST_SPLITS,
+    read_splits,
+    rows_scored_as,
+    split_rows,
+    subset_rows,
+)
 from eobench.adaptation.tasks import AdaptationTask, get_task, task_score
 from eobench.adaptation.training import TrainingSettings, predict, train
 from eobench.data.store import CubeStore
@@ -39,23 +47,6 @@ from eobench.errors import EobenchError
 from eobench.io import atomic_path, write_csv
 
 log = logging.getLogger(__name__)
-
-#: Columns of every metrics table: the method key, then what was scored.
-METHOD_KEY = ("encoder", "weights", "mode", "inputs", "subset", "seed")
-METRIC_COLUMNS = (
-    "dataset",
-    "task",
-    "task_kind",
-    "metric",
-    *METHOD_KEY,
-    "test_split",
-    "score",
-    "n_test",
-    "best_epoch",
-    "ttt_steps",
-)
-#: Test splits of the splits file, by the name of the metrics' ``test_split`` column.
-TEST_SPLITS = {"random": "test", "geographic": "geographic_test"}
 
 
 @dataclass(frozen=True)
@@ -123,17 +114,9 @@ def make_job(
 
 
 def _rows(splits: pd.DataFrame, subset: str) -> dict[str, np.ndarray]:
-    if subset not in splits.columns:
-        raise EobenchError(f"config key adaptation.subsets: no training subset {subset!r}")
-    rows = {"train": splits.loc[splits[subset], "row"].to_numpy()}
-    rows["val"] = splits.loc[splits["split"] == "val", "row"].to_numpy()
-    for name, split in TEST_SPLITS.items():
-        rows[name] = splits.loc[splits["split"] == split, "row"].to_numpy()
-    for name, values in rows.items():
-        if len(values) == 0:
-            raise EobenchError(
-                f"config key adaptation.subsets: split {name!r} of subset {subset} is empty"
-            )
+    """Store rows of the training subset, the validation split and both tests."""
+    rows = {"train": subset_rows(splits, subset), "val": split_rows(splits, "val")}
+    rows.update({name: rows_scored_as(splits, name) for name in TEST_SPLITS})
     return rows
 
 
@@ -242,7 +225,7 @@ def run_training_job(
     device = resolve_device(device)
     store = CubeStore(store_path)
     _check_store(store, job)
-    data = JobData(store, pd.read_parquet(splits_path), job)
+    data = JobData(store, read_splits(splits_path), job)
     checkpoints, rows = {}, []
     for name in job.tasks:
         task = get_task(name)

@@ -29,6 +29,7 @@ from eobench.adaptation.run import (
     normalisation_of,
     score_rows,
 )
+from eobench.adaptation.splits import read_splits
 from eobench.adaptation.tasks import get_task
 from eobench.adaptation.ttt import JointModel, TTTData, choose_steps_on_validation, ttt_predict
 from eobench.data.store import CubeStore
@@ -70,7 +71,7 @@ def run_ttt_job(
             "config key adaptation.ttt.geo_max_group: must be twice adaptation.ttt.batch_size "
             "(a group is cut while it can give two batches)"
         )
-    store, splits = CubeStore(store_path), pd.read_parquet(splits_path)
+    store, splits = CubeStore(store_path), read_splits(splits_path)
     checkpoints = torch.load(model_path, weights_only=False)
     data = JobData(store, splits, job, parts=["val", *TEST_SPLITS])
     rows, steps_rows = [], []

@@ -19,27 +19,10 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from eobench.adaptation.results import METRIC_COLUMNS, check_metrics
 from eobench.adaptation.significance import compare_modes
 from eobench.errors import EobenchError
 
-#: Columns every adaptation metrics table has (the lead's ``read_metrics`` writes them).
-METRIC_COLUMNS = (
-    "dataset",
-    "encoder",
-    "weights",
-    "mode",
-    "inputs",
-    "subset",
-    "seed",
-    "task",
-    "task_kind",
-    "metric",
-    "test_split",
-    "score",
-    "n_test",
-    "best_epoch",
-    "ttt_steps",
-)
 #: Display order of the values of the key columns; values not named follow in their
 #: order of appearance.
 MODES = ("LP", "FT", "JT", "JT-TTT", "JT-TTT-Geo")
@@ -53,15 +36,6 @@ TTT_BASELINE = "JT"
 
 _ORDERS = {"mode": MODES, "inputs": INPUTS, "subset": SUBSETS, "weights": WEIGHTS}
 _STD_NOTE = "std: the sample standard deviation over seeds (ddof=1; a dash for one seed)."
-
-
-def check_metrics(metrics: pd.DataFrame, what: str = "adaptation metrics") -> None:
-    """Raise an :class:`EobenchError` naming the missing columns or an empty table."""
-    missing = [column for column in METRIC_COLUMNS if column not in metrics]
-    if missing:
-        raise EobenchError(f"{what}: missing columns {missing}")
-    if metrics.empty:
-        raise EobenchError(f"{what}: the table is empty")
 
 
 def subset_percent(subset: str) -> int:
