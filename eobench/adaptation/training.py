@@ -11,6 +11,7 @@ same numbers.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -58,19 +59,31 @@ def learning_rate_factor(step: int, total: int, warmup: int, floor: float) -> fl
     return floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
-def predict(model: AdaptationModel, samples: Samples, batch_size: int) -> np.ndarray:
-    """Predictions of ``model`` (eval mode) for every sample."""
-    model.eval()
-    parts = []
+def _in_batches(function, inputs: torch.Tensor, batch_size: int) -> torch.Tensor:
     with torch.no_grad():
-        for start in range(0, len(samples), batch_size):
-            parts.append(model(samples.inputs[start : start + batch_size]))
-    return torch.cat(parts).cpu().numpy()
+        parts = [function(inputs[s : s + batch_size]) for s in range(0, len(inputs), batch_size)]
+    return torch.cat(parts)
+
+
+def predict(model: AdaptationModel, samples: Samples, batch_size: int, frozen=False):
+    """Predictions of ``model`` (eval mode) for every sample; ``frozen``: the samples'
+    inputs are already the backbone's features."""
+    model.eval()
+    function = model.head if frozen else model
+    return _in_batches(function, samples.inputs, batch_size).cpu().numpy()
+
+
+def frozen_features(model: AdaptationModel, samples: Samples, batch_size: int) -> Samples:
+    """``samples`` with the frozen backbone's features (eval mode) as inputs: a frozen
+    backbone gives the same features every epoch, so LP computes them once."""
+    model.backbone.eval()
+    features = _in_batches(model.backbone, samples.inputs, batch_size)
+    return dataclasses.replace(samples, inputs=features)
 
 
 def batch_loss(model, mode: Mode, task: AdaptationTask, batch: Samples) -> torch.Tensor:
     """Task loss, plus the mean reconstruction loss for joint training."""
-    features = model.backbone(batch.inputs)
+    features = batch.inputs if mode.freeze_backbone else model.backbone(batch.inputs)
     loss = task_loss(task, model.head(features), batch.target)
     if mode.reconstruct:
         loss = loss + mean_reconstruction_loss(
@@ -102,6 +115,9 @@ def train(
         optimizer, lambda step: learning_rate_factor(step, total, warmup, floor)
     )
     generator = torch.Generator().manual_seed(seed)
+    if mode.freeze_backbone:
+        train_samples = frozen_features(model, train_samples, settings.eval_batch_size)
+        val_samples = frozen_features(model, val_samples, settings.eval_batch_size)
     best = TrainResult(copy.deepcopy(model.state_dict()), 0, -math.inf)
     start = _resume(state_path, settings, model, optimizer, scheduler, generator, best)
     for epoch in range(start, settings.epochs):
@@ -122,7 +138,7 @@ def train(
             losses.append(loss.item())
         score = task_score(
             task,
-            predict(model, val_samples, settings.eval_batch_size),
+            predict(model, val_samples, settings.eval_batch_size, mode.freeze_backbone),
             val_samples.target.cpu().numpy(),
         )
         best.history.append(
