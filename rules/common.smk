@@ -807,7 +807,8 @@ def adaptation_weights_found(encoder):
     if name is None or config["weights"]["download"]:
         return True
     return (
-        resolve_weights(name, config["weights"]["local_dirs"], WEIGHTS_CACHE) is not None
+        resolve_weights(name, config["weights"]["local_dirs"], WEIGHTS_CACHE)
+        is not None
     )
 
 
