@@ -32,6 +32,7 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
@@ -54,11 +55,111 @@ def timed(repeats: int, function, *args, **kwargs):
     return result, best
 
 
+#: The workflow's own JT models (eobench.adaptation: backbone, the twelve decoders, a head).
+WORKFLOW_BACKBONES = {
+    "eobench-vit": {"type": "vit", "patch_size": 4, "width": 64, "depth": 2, "heads": 4},
+    "eobench-galileo": {"type": "galileo", "pretrained": False, "patch_size": 8},
+}
+
+
+def workflow_job(args, mode="JT"):
+    from eobench.adaptation.modalities import MODALITIES
+    from eobench.adaptation.run import make_job
+
+    spec = WORKFLOW_BACKBONES[args.encoder]
+    return make_job(
+        "bench",
+        args.encoder,
+        spec,
+        "s2",
+        {"sentinel2": None},
+        mode,
+        "train_100",
+        0,
+        ["biomass"],
+        list(MODALITIES),
+        {"epochs": 1},
+    )
+
+
+def workflow_data(args):
+    """An MMEarth dataset (generated once into a cache folder) and the JobData of a JT job
+    whose training part holds at least ``batches x batch_size`` samples."""
+    import tempfile
+
+    from eobench.adaptation.run import JobData
+    from eobench.adaptation.splits import write_splits
+    from eobench.data.store import CubeStore
+    from eobench.data.synth import build_synthetic_dataset
+
+    n = int(args.batches * args.batch_size / 0.5) + 20
+    folder = Path(tempfile.gettempdir()) / f"eobench-ttt-bench-{n}-{args.size}"
+    if not (folder / "splits.parquet").exists():
+        build_synthetic_dataset(
+            folder / "cubes.zarr",
+            folder / "samples.parquet",
+            folder / "labels",
+            n_samples=n,
+            size=args.size,
+            seed=0,
+            families=["mmearth"],
+            progress=False,
+        )
+        write_splits(folder / "samples.parquet", folder / "splits.parquet")
+    store = CubeStore(folder / "cubes.zarr")
+    return store, JobData(store, pd.read_parquet(folder / "splits.parquet"), workflow_job(args))
+
+
+def workflow_setup(args):
+    from eobench.adaptation.modalities import MODALITIES
+    from eobench.adaptation.run import build_model
+    from eobench.adaptation.tasks import get_task
+    from eobench.adaptation.ttt import JointModel, TTTData
+
+    store, data = workflow_data(args)
+    samples = data.samples(get_task("biomass"))[0]["train"]
+    n = args.batches * args.batch_size
+    samples = samples.subset(range(n))
+    model = build_model(workflow_job(args), get_task("biomass"), store, samples)
+    kinds = {m: MODALITIES[m].kind for m in model.decoders}
+    joint = JointModel(model.backbone, model.decoders, model.head, kinds)
+    tensors = TTTData(samples.inputs, samples.reconstruction, samples.valid, samples.target)
+    return (
+        joint.prepare(args.device),
+        tensors,
+        random_batches(n, seed=0, batch_size=args.batch_size),
+    )
+
+
 def setup(args):
+    if args.encoder in WORKFLOW_BACKBONES:
+        return workflow_setup(args)
     model = standin_model(seed=0, width=args.width, size=args.size, encoder=args.encoder)
     n = args.batches * args.batch_size
     data = standin_data(n, seed=1, size=args.size)
     return model.prepare(args.device), data, random_batches(n, seed=0, batch_size=args.batch_size)
+
+
+def training_throughput(args) -> dict[str, float]:
+    """Samples per second of one FT and one JT training epoch of the workflow's model
+    (the training loop of eobench.adaptation.training, batches of 64)."""
+    from eobench.adaptation.run import build_model
+    from eobench.adaptation.tasks import get_task
+    from eobench.adaptation.training import train
+
+    store, data = workflow_data(args)
+    task = get_task("biomass")
+    samples = data.samples(task)[0]
+    rates = {}
+    for mode in ("FT", "JT"):
+        job = workflow_job(args, mode)
+        model = build_model(job, task, store, samples["train"]).to(args.device)
+        parts = {k: v.to(args.device) for k, v in samples.items()}
+        _, seconds = timed(
+            1, train, model, job.mode, task, parts["train"], parts["val"], job.training, 0
+        )
+        rates[mode] = len(samples["train"]) / seconds
+    return rates
 
 
 def plain_inference(model, data, batches, device):
@@ -127,7 +228,12 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=30)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--steps", type=int, default=5, help="TTT steps per batch")
-    parser.add_argument("--encoder", choices=["conv", "vit"], default="conv")
+    parser.add_argument(
+        "--encoder",
+        choices=["conv", "vit", *WORKFLOW_BACKBONES],
+        default="conv",
+        help="a stand-in encoder, or the workflow's JT model with that backbone (12 decoders)",
+    )
     parser.add_argument("--width", type=int, default=16, help="encoder feature width")
     parser.add_argument("--size", type=int, default=32, help="tile size in pixels")
     parser.add_argument("--chunk-size", type=int, default=30, help="batches per vmap chunk")
@@ -197,6 +303,11 @@ def main() -> None:
     print(f"    vectorised, chunks of {args.chunk_size:<3d}: {memory['vectorised']:8.1f} MiB")
     print(f"    vectorised, chunks of 5  : {memory['vectorised-small-chunks']:8.1f} MiB")
     print(f"    deep-copied encoder/batch: {memory['deep-copy']:8.1f} MiB")
+    if args.encoder in WORKFLOW_BACKBONES:
+        rates = training_throughput(args)
+        print("  training throughput (one epoch incl. validation, samples/s):")
+        for mode, rate in rates.items():
+            print(f"    {mode:22s}: {rate:8.1f}")
     ok = difference < args.tolerance
     print(f"  predictions check         : {'PASS' if ok else 'FAIL'}")
     print(f"  speed-up check (>= 3x)    : {'PASS' if speedup >= 3 else 'FAIL'}")

@@ -2,7 +2,7 @@
 # training subset, seed) one job over the tasks: LP, FT and JT train checkpoints,
 # JT-TTT and JT-TTT-Geo adapt JT's checkpoints on the test batches; one tidy metrics
 # table of every run feeds the tables, figures and claims.
-from eobench.adaptation.modes import modes as adaptation_modes
+from eobench.adaptation.modes import get_mode, modes as adaptation_modes
 
 TRAINING_MODES = [m.name for m in adaptation_modes().values() if m.trains]
 TEST_TIME_MODES = [m.name for m in adaptation_modes().values() if not m.trains]
@@ -59,7 +59,10 @@ rule adapt:
         encoder=adaptation_encoder_spec,
         inputs=lambda wildcards: ADAPTATION["inputs"][wildcards.inputs],
         tasks=ADAPTATION["tasks"],
-        reconstruct=ADAPTATION["reconstruct"],
+        # only the modes with decoders read it
+        reconstruct=lambda wildcards: (
+            ADAPTATION["reconstruct"] if get_mode(wildcards.mode).reconstruct else []
+        ),
         training=ADAPTATION["training"],
         device=ADAPTATION["device"],
         state_dir=lambda wildcards: ADAPTATION_RUN.format(**wildcards).replace(

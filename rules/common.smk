@@ -635,7 +635,13 @@ CSV_PAGES = {
     "channel_correlation": ("Data", "figures/{dataset}/channel_correlation"),
     "leaderboard_history": ("Challenge", "challenge/{phase}/leaderboard_history"),
     "leaderboard": ("Challenge", "challenge/{phase}/leaderboard"),
+    "metrics": ("Runs", "adaptation/{dataset}/metrics"),  # the adaptation suite's
 }
+
+
+def csv_page_category(wildcards):
+    """The suite of a CSV page: the adaptation suite's metrics, else the NeuCo suite."""
+    return ADAPTATION_SUITE if wildcards.path.startswith("adaptation/") else SUITE
 
 
 #: The page paths of csv_page (each CSV_PAGES pattern; a placeholder is any folder).
@@ -674,6 +680,10 @@ def csv_page_targets():
     pages = []
     for name, (_, pattern) in CSV_PAGES.items():
         if name == "rate_distortion" and not compressor_lambdas():
+            continue
+        if name == "metrics":
+            if ADAPTATION_ENCODERS:
+                pages.append(pattern.format(dataset=ADAPTATION["dataset"]))
             continue
         if "{phase}" in pattern:
             pages += [pattern.format(phase=p) for p in CHALLENGE["phases"]]

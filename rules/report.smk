@@ -10,7 +10,7 @@ rule csv_page:
         report(
             "results/report/pages/{path}.html",
             caption="../report/captions/pages.rst",
-            category=SUITE,
+            category=csv_page_category,
             subcategory=lambda wildcards: CSV_PAGES[csv_page_name(wildcards.path)][0],
             labels=csv_page_labels,
         ),

@@ -72,6 +72,20 @@ AFTER_DATASET = {
     "notebook_data": 1,
     **AFTER_EXTRACTION,
 }
+#: The tiny adaptation grid (tests/configs/tiny.yaml): FT on 2 subsets and JT, 2 seeds;
+#: TTT-MMR and TTT-MMR-Geo from each JT; then everything that reads the metrics.
+ADAPTATION_OUTPUTS = {
+    "adaptation_metrics": 1,
+    "table_adaptation": 2,
+    "table_adaptation_per_task": 2,
+    "figure_low_shot": 1,
+    "figure_geographic_shift": 1,
+    "table_claims": 1,
+}
+ADAPTATION_TTT = {"test_time_train": 4, **ADAPTATION_OUTPUTS}
+ADAPTATION_RUNS = {"adapt": 6, **ADAPTATION_TTT}
+ADAPTATION_DATA = {"synthesize_dataset": 1, "write_splits": 1, **ADAPTATION_RUNS}
+
 #: Probe runs of gradient-trained heads: linear (9 main, 3 sizes) and mlp1 (2).
 TRAINED = {"probe_embeddings": 14}
 #: Probe runs that take probe.k_splits: all but mlp1 and converged, which have their own K.
@@ -441,6 +455,69 @@ CASES: dict[str, tuple[str, dict[str, int]]] = {
     # rule verify is not part of `all`
     "verify.outputs": ("verify:\n  outputs: [results/tables/synth_tiny/claims.csv]", {}),
     "verify.tolerance": ("verify: {tolerance: 1.0e-6}", {}),
+    # adaptation: a key reruns the jobs that read it and what reads their metrics
+    "datasets.families": (
+        "datasets:\n  synth_tiny_mmearth: {families: [mmearth, biomass]}",
+        ADAPTATION_DATA,
+    ),
+    "adaptation.enabled": ("adaptation: {enabled: false}", job(table_claims=1)),
+    "adaptation.dataset": (
+        "datasets:\n  other_mmearth: {source: synthetic, n_samples: 120, size: 16, seed: 3,"
+        " families: [mmearth]}\nadaptation: {dataset: other_mmearth}",
+        ADAPTATION_DATA,
+    ),
+    "adaptation.split_seed": (
+        "adaptation: {split_seed: 7}",
+        {"write_splits": 1, **ADAPTATION_RUNS},
+    ),
+    "adaptation.tasks": (
+        "adaptation: {tasks: [biomass]}",
+        {**ADAPTATION_RUNS, "table_adaptation_per_task": 1},
+    ),
+    "adaptation.encoders": (
+        "adaptation:\n  encoders:\n    vit: {type: vit, patch_size: 4, width: 16, depth: 1,"
+        " heads: 2}",
+        ADAPTATION_RUNS,
+    ),
+    "adaptation.selected_encoders": (
+        "adaptation:\n  encoders:\n    vit2: {type: vit, patch_size: 4, width: 32, depth: 1,"
+        " heads: 2}\n  selected_encoders: [vit, vit2]",
+        ADAPTATION_RUNS,
+    ),
+    "adaptation.inputs": (
+        "adaptation:\n  inputs:\n    s2: {sentinel2: [B02, B03, B04, B08]}",
+        ADAPTATION_RUNS,
+    ),
+    "adaptation.reconstruct": (
+        "adaptation: {reconstruct: [sentinel2, sentinel1, elevation]}",
+        {"adapt": 2, **ADAPTATION_TTT},
+    ),
+    "adaptation.seeds": ("adaptation: {seeds: [41]}", ADAPTATION_OUTPUTS),
+    "adaptation.grid": (
+        "adaptation:\n  grid:\n    - {modes: [FT], inputs: [s2], subsets: [train_100, train_5]}"
+        "\n    - {modes: [LP, JT, JT-TTT, JT-TTT-Geo], inputs: [s2], subsets: [train_100]}",
+        {"adapt": 2, **ADAPTATION_OUTPUTS},
+    ),
+    "adaptation.training": ("adaptation:\n  training: {epochs: 1}", ADAPTATION_RUNS),
+    "adaptation.ttt": ("adaptation:\n  ttt: {max_steps: 2}", ADAPTATION_TTT),
+    "adaptation.device": ("adaptation: {device: cpu}", ADAPTATION_RUNS),
+    "tables.adaptation_ttt": (
+        "tables:\n  adaptation_ttt: {label: 'tab:x'}",
+        job(table_adaptation=1),
+    ),
+    "tables.adaptation_low_shot": (
+        "tables:\n  adaptation_low_shot: {label: 'tab:x'}",
+        job(table_adaptation=1),
+    ),
+    "tables.adaptation_per_task": (
+        "tables:\n  adaptation_per_task: {label: 'tab:x'}",
+        job(table_adaptation_per_task=2),
+    ),
+    "figures.low_shot": ("figures:\n  low_shot: {dpi: 100}", job(figure_low_shot=1)),
+    "figures.geographic_shift": (
+        "figures:\n  geographic_shift: {dpi: 100}",
+        job(figure_geographic_shift=1),
+    ),
 }
 
 #: The run summary prints the leaderboards, the claims, a hash of the settings behind the

@@ -34,6 +34,7 @@ CSV_PAGES_OF = {
     "challenge_leaderboard": 2,
     "figure_channel_correlation": 1,
     "rate_distortion": 1,
+    "adaptation_metrics": 1,
 }
 
 
@@ -114,7 +115,7 @@ def test_tiny_run_ablation_tables(tiny_run):
     assert parameters["linear"] == 1024 + 1 and parameters["mlp1"] == 1024 * 32 + 32 + 33
     claims = pd.read_csv(workdir / "results/tables/synth_tiny/claims.csv")
     assert set(claims["status"]) <= {"PASS", "FAIL", "NOT RUN", "NOT TESTABLE"}
-    assert len(claims) == 14 and claims["claim"].is_unique
+    assert len(claims) == 14 + 4 and claims["claim"].is_unique  # 4 of MMEarth-Bench
     # tiny.yaml selects no pretrained encoder and no compressor: their rows say so.
     about_models = claims[claims["claim"].str.contains("pretrained encoders|compressor")]
     assert len(about_models) == 3 and set(about_models["status"]) == {"NOT RUN"}
@@ -124,6 +125,32 @@ def test_tiny_run_ablation_tables(tiny_run):
     assert ranking["status"].item() == "NOT RUN"
     sizes = pd.read_csv(workdir / "results/ablations/synth_tiny/embedding_size/task_scores.csv")
     assert sorted(sizes["size"].unique()) == [16, 64, 256]
+
+
+@pytest.mark.slow
+def test_tiny_run_adaptation_suite(tiny_run):
+    """tiny.yaml's grid: FT on train_100 and train_5, JT and both TTT modes, 2 seeds, one
+    ViT, two tasks; every run in the tidy table, TTT rows next to their JT runs."""
+    workdir, _ = tiny_run
+    metrics = pd.read_csv(workdir / "results/adaptation/synth_tiny_mmearth/metrics.csv")
+    runs = metrics[["mode", "subset", "seed"]].drop_duplicates()
+    assert len(runs) == 2 * (2 + 3) and set(metrics["seed"]) == {41, 42}
+    assert set(metrics["mode"]) == {"FT", "JT", "JT-TTT", "JT-TTT-Geo"}
+    assert len(metrics) == len(runs) * 2 * 2  # x tasks x test splits
+    assert metrics.loc[metrics["metric"] == "map", "task"].unique().tolist() == ["species"]
+    ttt = metrics[metrics["mode"].str.startswith("JT-TTT")]
+    assert ttt["ttt_steps"].between(1, 5).all()
+    splits = pd.read_parquet(workdir / "results/splits/synth_tiny_mmearth/mmearth.parquet")
+    geographic = metrics[metrics["test_split"] == "geographic"]["n_test"]
+    assert (geographic == (splits["split"] == "geographic_test").sum()).all()
+    assert (splits.loc[splits["split"] == "geographic_test", "region"] == "Africa").all()
+    stem = "results/tables/synth_tiny_mmearth/adaptation"
+    ttt_table = pd.read_csv(workdir / f"{stem}/ttt.csv")
+    assert set(ttt_table["mode"]) == {"JT", "JT-TTT", "JT-TTT-Geo"}
+    for path in (f"{stem}/low_shot.md", f"{stem}/per_task/biomass.tex",
+                 "results/figures/synth_tiny_mmearth/adaptation/low_shot.png",
+                 "results/figures/synth_tiny_mmearth/adaptation/geographic_shift.pdf"):  # fmt: skip
+        assert (workdir / path).stat().st_size > 0, path
 
 
 @pytest.mark.slow
