@@ -115,6 +115,7 @@ def test_ttt_table_against_a_groupby_by_hand(metrics):
         got.columns = ["mean", "std"]
         pd.testing.assert_frame_equal(got.sort_index(), expected.sort_index(), check_names=False)
         steps = part.groupby(keys)["ttt_steps"].mean()
+        steps[steps.index.get_level_values("mode") == "JT"] = np.nan  # JT adapts nothing
         np.testing.assert_allclose(
             table.set_index(keys)[f"{split} TTT steps"].sort_index(), steps.sort_index()
         )

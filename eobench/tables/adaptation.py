@@ -160,6 +160,7 @@ def ttt_table(
         steps=("ttt_steps", "mean"),
         seeds=("seed", "nunique"),
     ).reset_index()
+    summary.loc[summary["mode"] == baseline, "steps"] = float("nan")  # no TTT: a dash
     tests = compare_modes(chosen, [m for m in modes if m != baseline], baseline)
     summary = summary.merge(
         tests[["task", "test_split", "mode", "p_holm"]],
