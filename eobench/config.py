@@ -57,21 +57,20 @@ def check_config(config: dict[str, Any], schema_path: str | os.PathLike) -> None
             f"config key selected_encoders: {unknown[0]!r} is not an entry of encoders "
             f"(has: {sorted(config['encoders'])})"
         )
-    from eobench.encoders import ENCODERS, load_builtin_encoders
+    from eobench.encoders import ENCODER_TYPES
     from eobench.encoders.weights import get_weights
 
-    load_builtin_encoders()
     for name, spec in config["encoders"].items():
         kind = spec["type"]
-        if kind not in ENCODERS:
+        if kind not in ENCODER_TYPES:
             raise EobenchError(
                 f"config key encoders.{name}.type: unknown encoder {kind!r} "
-                f"(known: {sorted(ENCODERS)})"
+                f"(known: {sorted(ENCODER_TYPES)})"
             )
         if "weights" in spec:
             get_weights(spec["weights"], key=f"encoders.{name}.weights")
         for aggregation in spec.get("aggregations", config.get("aggregations", [])):
-            if aggregation == "none" and not ENCODERS[kind].supports_time_series:
+            if aggregation == "none" and not ENCODER_TYPES[kind][1]:
                 raise EobenchError(
                     f"config key encoders.{name}.aggregations: encoder type {kind!r} "
                     "takes single images, not the 4-season series ('none')"

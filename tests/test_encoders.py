@@ -380,3 +380,13 @@ def test_oracle_projects_when_latents_outnumber_columns(store):
     other = build_encoder({"type": "oracle"}, 3, 5)
     other.fit(store, np.arange(8), "pre")
     assert not np.allclose(other.projection_, projection)
+
+
+def test_the_type_table_names_every_encoder_class_and_its_time_series_support():
+    """eobench.encoders.ENCODER_TYPES, which config checks read without importing torch."""
+    from eobench.encoders import ENCODER_TYPES, ENCODERS, load_builtin_encoders
+
+    load_builtin_encoders()
+    assert set(ENCODERS) == set(ENCODER_TYPES)
+    for name, cls in ENCODERS.items():
+        assert ENCODER_TYPES[name] == (cls.__module__, cls.supports_time_series), name

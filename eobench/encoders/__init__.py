@@ -1,16 +1,35 @@
 """Encoders behind a registry: ``build_encoder({"type": "rcf", ...}, embedding_dim, seed)``.
 
-Each encoder lives in its own module and registers itself with :func:`register`.
+Each encoder lives in its own module, registers itself with :func:`register` and has a
+row in :data:`ENCODER_TYPES`.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from eobench.encoders.base import CubeBatch, Encoder
 from eobench.errors import EobenchError
 
 ENCODERS: dict[str, type[Encoder]] = {}
+
+#: Encoder ``type`` -> (the module defining it, whether it takes the 4-season series).
+#: Checking a config reads this table and imports no encoder: importing torch costs
+#: seconds at every Snakemake start. A test keeps it equal to the classes.
+ENCODER_TYPES: dict[str, tuple[str, bool]] = {
+    "averaging": ("eobench.encoders.averaging", True),
+    "embeddings_file": ("eobench.encoders.embeddings_file", True),
+    "rcf": ("eobench.encoders.rcf", False),
+    "galileo": ("eobench.encoders.galileo.encoder", True),
+    "oracle": ("eobench.encoders.oracle", True),
+    "patch_transformer": ("eobench.encoders.patch_transformer", False),
+    "pca": ("eobench.encoders.pca", False),
+    "presto": ("eobench.encoders.presto.encoder", True),
+    "pretrained": ("eobench.encoders.pretrained", False),
+    "random": ("eobench.encoders.random", True),
+    "compressor": ("eobench.encoders.compressor.encoder", False),
+}
 
 
 def register(cls: type[Encoder]) -> type[Encoder]:
@@ -39,20 +58,9 @@ def build_encoder(spec: dict[str, Any], embedding_dim: int, seed: int, key: str 
 
 
 def load_builtin_encoders() -> None:
-    # Importing the modules runs their @register decorators.
-    from eobench.encoders import (  # noqa: F401
-        averaging,
-        embeddings_file,
-        galileo,
-        oracle,
-        patch_transformer,
-        pca,
-        presto,
-        pretrained,
-        random,
-        rcf,
-    )
-    from eobench.encoders.compressor import encoder as compressor_encoder  # noqa: F401
+    """Import every built-in encoder module (their ``@register`` decorators run)."""
+    for module, _ in ENCODER_TYPES.values():
+        importlib.import_module(module)
 
 
-__all__ = ["ENCODERS", "CubeBatch", "Encoder", "build_encoder", "register"]
+__all__ = ["ENCODERS", "ENCODER_TYPES", "CubeBatch", "Encoder", "build_encoder", "register"]
