@@ -264,3 +264,24 @@ def test_per_sample_losses_of_a_tile_level_class_are_each_samples_cross_entropy(
     assert torch.allclose(losses[:4], expected)
     assert losses[4] == 0
     assert has_values.tolist() == [True, True, True, True, False]
+
+
+def test_parameters_without_gradients_stay_fixed_in_both_implementations():
+    """A fixed table (``requires_grad=False``, as Galileo's position codes) is a constant:
+    TTT adapts the other parameters, sequential and vectorised alike."""
+    from eobench.adaptation.geo_batches import random_batches
+    from eobench.adaptation.ttt import ttt_sequential, ttt_vectorised
+    from ttt_standin import standin_data, standin_model
+
+    model = standin_model(seed=0, width=8, size=16, encoder="conv")
+    fixed = next(model.encoder.parameters())
+    fixed.requires_grad_(False)
+    before = fixed.detach().clone()
+    data = standin_data(24, seed=1, size=16)
+    batches = random_batches(24, seed=0)
+    sequential = ttt_sequential(model, data, batches, 2)
+    vectorised = ttt_vectorised(model, data, batches, 2)
+    assert torch.equal(fixed, before)
+    for s, v in zip(sequential, vectorised, strict=True):
+        assert torch.allclose(s, v, atol=1e-5)
+    assert not torch.allclose(sequential[0][2], sequential[0][0])  # the rest adapted

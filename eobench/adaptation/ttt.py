@@ -243,7 +243,7 @@ def adapt_batch(model: JointModel, batch: TTTData, steps: int, lr: float = INNER
     -------
     BatchAdaptation
     """
-    parameters = [p for _, p in model.encoder.named_parameters()]
+    parameters = [p for p in model.encoder.parameters() if p.requires_grad]
     predictions = []
     with torch.enable_grad():
         for step in range(steps + 1):
@@ -369,8 +369,12 @@ def _vectorised_adaptation(model: JointModel, lr: float):
     the encoder together: ``vmap`` over modalities of the encoder's ``vjp``.
     """
     encoder = model.encoder
-    jt_parameters = {k: v.detach() for k, v in encoder.named_parameters()}
+    # Parameters that do not require gradients (fixed tables) stay constants, as buffers.
+    jt_parameters = {k: v.detach() for k, v in encoder.named_parameters() if v.requires_grad}
     buffers = {k: v.detach() for k, v in encoder.named_buffers()}
+    buffers.update(
+        {k: v.detach() for k, v in encoder.named_parameters() if not v.requires_grad}
+    )
 
     def encode(parameters, inputs):
         return functional_call(encoder, (parameters, buffers), (inputs,))

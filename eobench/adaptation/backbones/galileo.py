@@ -94,17 +94,23 @@ class GalileoBackbone(nn.Module):
             elif tensor == "space":
                 sp_index.append(SPACE_BANDS.index(band))
                 sp_source.append(source)
-        for name, values in (
-            ("st_index", st_index),
-            ("sp_index", sp_index),
-            ("st_source", st_source),
-            ("sp_source", sp_source),
-        ):
-            self.register_buffer(name, torch.tensor(values, dtype=torch.long), persistent=False)
-        self.register_buffer(
-            "st_mask", self._group_mask(SPACE_TIME_GROUPS, st_index), persistent=False
-        )
-        self.register_buffer("sp_mask", self._group_mask(SPACE_GROUPS, sp_index), persistent=False)
+        # Plain attributes, not buffers: they are constants of the input layout, and
+        # torch.func's per-batch parameter copies (TTT-MMR) must not turn them into
+        # batched tensors that Galileo's masking would branch on.
+        self._layout = {
+            "st_index": torch.tensor(st_index, dtype=torch.long),
+            "sp_index": torch.tensor(sp_index, dtype=torch.long),
+            "st_source": torch.tensor(st_source, dtype=torch.long),
+            "sp_source": torch.tensor(sp_source, dtype=torch.long),
+            "st_mask": self._group_mask(SPACE_TIME_GROUPS, st_index),
+            "sp_mask": self._group_mask(SPACE_GROUPS, sp_index),
+        }
+
+    def __getattr__(self, name):
+        layout = self.__dict__.get("_layout", {})
+        if name in layout:
+            return layout[name]
+        return super().__getattr__(name)
 
     @staticmethod
     def _group_mask(groups: dict[str, tuple[int, ...]], present: list[int]) -> torch.Tensor:
@@ -114,6 +120,8 @@ class GalileoBackbone(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self._layout["st_mask"].device != x.device:
+            self._layout = {k: v.to(x.device) for k, v in self._layout.items()}
         b, _, h, w = x.shape
         scaled = (x / 4.0 + 0.5).permute(0, 2, 3, 1)  # [B, H, W, C]
         space_time = x.new_full((b, h, w, 1, len(SPACE_TIME_BANDS)), 0.5)
@@ -127,8 +135,9 @@ class GalileoBackbone(nn.Module):
             x.new_zeros((b, len(STATIC_BANDS))),
             self.st_mask.expand(b, h, w, 1, -1),
             self.sp_mask.expand(b, h, w, -1),
-            x.new_ones((b, 1, len(TIME_GROUPS))),
-            x.new_ones((b, len(STATIC_GROUPS))),
+            # masks from factories, not x.new_*: under vmap those would be batched
+            torch.ones((b, 1, len(TIME_GROUPS)), device=x.device),
+            torch.ones((b, len(STATIC_GROUPS)), device=x.device),
             torch.full((b, 1), DEFAULT_MONTH, dtype=torch.long, device=x.device),
             patch_size=self.patch_size,
         )
