@@ -370,3 +370,18 @@ def test_metadata_names_weights_bands_and_units():
     ]  # fmt: skip
     assert meta["bands"]["s1"] == ["VV", "VH"]
     assert "dB" in meta["units"]["s1"] and "offset" in meta["units"]["s2l1c"]
+
+
+def test_explicit_attention_equals_the_fused_kernel():
+    """The written-out attention of the adaptation backbone (vmap-friendly) gives the fused
+    kernel's values, masked keys included."""
+    from eobench.encoders.galileo.model import SelfAttention
+
+    torch.manual_seed(0)
+    attention = SelfAttention(32, 4)
+    x = torch.randn(3, 10, 32)
+    keep = torch.rand(3, 10) > 0.3
+    keep[:, 0] = True
+    fused = attention(x, keep)
+    attention.explicit = True
+    assert torch.allclose(attention(x, keep), fused, atol=1e-5)

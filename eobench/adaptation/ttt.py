@@ -372,9 +372,7 @@ def _vectorised_adaptation(model: JointModel, lr: float):
     # Parameters that do not require gradients (fixed tables) stay constants, as buffers.
     jt_parameters = {k: v.detach() for k, v in encoder.named_parameters() if v.requires_grad}
     buffers = {k: v.detach() for k, v in encoder.named_buffers()}
-    buffers.update(
-        {k: v.detach() for k, v in encoder.named_parameters() if not v.requires_grad}
-    )
+    buffers.update({k: v.detach() for k, v in encoder.named_parameters() if not v.requires_grad})
 
     def encode(parameters, inputs):
         return functional_call(encoder, (parameters, buffers), (inputs,))

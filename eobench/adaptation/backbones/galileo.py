@@ -28,7 +28,11 @@ from eobench.encoders.galileo.bands import (
 )
 from eobench.encoders.galileo.checkpoint import NANO_ARCHITECTURE, load_galileo
 from eobench.encoders.galileo.encoder import DEFAULT_MONTH
-from eobench.encoders.galileo.model import GalileoEncoderModel, average_tokens_per_patch
+from eobench.encoders.galileo.model import (
+    GalileoEncoderModel,
+    SelfAttention,
+    average_tokens_per_patch,
+)
 
 #: Input channel (``modality:band``) -> (Galileo tensor, band).
 CHANNEL_MAP: dict[str, tuple[str, str]] = {
@@ -79,6 +83,9 @@ class GalileoBackbone(nn.Module):
         self.model = (
             load_galileo(checkpoint) if pretrained else GalileoEncoderModel(**NANO_ARCHITECTURE)
         )
+        for module in self.model.modules():  # attention that torch.func.vmap batches
+            if isinstance(module, SelfAttention):
+                module.explicit = True
         self.weights = "pretrained" if pretrained else "random_init"
         self.patch_size = patch_size
         self.width = self.model.embedding_size

@@ -152,7 +152,15 @@ class DropPath(nn.Module):
 
 
 class SelfAttention(nn.Module):
-    """Multi-head self-attention whose keys are limited to the kept tokens."""
+    """Multi-head self-attention whose keys are limited to the kept tokens.
+
+    ``explicit`` computes the softmax of the scaled, masked scores written out instead of
+    ``F.scaled_dot_product_attention``: the same values to float rounding, and batched by
+    ``torch.func.vmap``, which has no batching rule for the fused CPU kernel and falls back
+    to a loop (the adaptation backbone sets it for vectorised test-time training).
+    """
+
+    explicit = False
 
     def __init__(self, dim: int, heads: int) -> None:
         super().__init__()
@@ -169,9 +177,14 @@ class SelfAttention(nn.Module):
         def heads(t):
             return t.reshape(b, n, self.heads, d // self.heads).transpose(1, 2)
 
-        out = F.scaled_dot_product_attention(
-            heads(self.q(x)), heads(self.k(x)), heads(self.v(x)), attn_mask=keep[:, None, None]
-        )
+        q, k, v = heads(self.q(x)), heads(self.k(x)), heads(self.v(x))
+        mask = keep[:, None, None]
+        if self.explicit:
+            scores = (q @ k.transpose(-2, -1)) / (d // self.heads) ** 0.5
+            scores = scores.masked_fill(~mask, float("-inf"))
+            out = torch.softmax(scores, dim=-1) @ v
+        else:
+            out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
         return self.proj(out.transpose(1, 2).reshape(b, n, d))
 
 
