@@ -312,3 +312,25 @@ def test_training_settings_match_the_protocol_defaults():
     settings = TrainingSettings()
     assert (settings.batch_size, settings.learning_rate, settings.weight_decay) == (64, 1e-4, 0.05)
     assert settings.warmup_fraction == 0.1 and math.isclose(settings.min_learning_rate, 1e-6)
+
+
+@pytest.mark.slow
+def test_a_dataset_without_african_samples_stops_the_splits_with_one_line(tmp_path):
+    """20 samples of seed 172 fall outside Africa: rule write_splits stops with one line
+    naming the dataset's key and writes no splits."""
+    from conftest import copy_workflow, snakemake
+
+    workdir = copy_workflow(tmp_path / "workflow")
+    overlay = tmp_path / "no_africa.yaml"
+    overlay.write_text(
+        "datasets:\n  no_africa: {source: synthetic, n_samples: 20, size: 8, seed: 172,"
+        " families: [mmearth]}\nadaptation: {dataset: no_africa}\n"
+    )
+    target = "results/splits/no_africa/mmearth.parquet"
+    result = snakemake(workdir, target, "--cores", "1", "--configfile", str(overlay))
+    assert result.returncode != 0
+    errors = [line for line in result.stderr.splitlines() if line.startswith("ERROR: ")]
+    assert len(errors) == 1, result.stderr[-2000:]
+    assert "datasets.no_africa" in errors[0] and "Africa" in errors[0]
+    assert "Traceback" not in result.stderr
+    assert not (workdir / target).exists()
