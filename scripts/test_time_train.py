@@ -9,33 +9,16 @@ from eobench.workflow import run
 
 
 def main(smk):
-    from eobench.adaptation.run import make_job
+    from eobench.adaptation.run import job_of_rule
     from eobench.adaptation.test_time import run_ttt_job
-    from eobench.encoders.weights import encoder_spec_with_weights
 
-    w = smk.wildcards
-    folder = str(Path(smk.input.weights[0]).parent) if smk.input.weights else None
-    spec = encoder_spec_with_weights(smk.params.encoder, folder, f"adaptation.encoders.{w.encoder}")
-    job = make_job(
-        w.dataset,
-        w.encoder,
-        spec,
-        w.inputs,
-        smk.params.inputs,
-        w.mode,
-        w.subset,
-        int(w.seed),
-        smk.params.tasks,
-        smk.params.reconstruct,
-        smk.params.training,
-    )
     run_ttt_job(
         smk.input.cubes,
         smk.input.splits,
         smk.input.model,
         smk.output.metrics,
         smk.output.steps,
-        job,
+        job_of_rule(smk),
         smk.params.ttt,
         device=smk.params.device,
     )

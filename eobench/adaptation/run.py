@@ -113,6 +113,21 @@ def make_job(
     )
 
 
+def job_of_rule(smk) -> Job:
+    """The job of an adaptation rule: its wildcards (the method key) and params, the
+    backbone's weights resolved in the verified weights folder of its input."""
+    from eobench.encoders.weights import encoder_spec_with_weights
+
+    w = smk.wildcards
+    folder = str(Path(smk.input.weights[0]).parent) if smk.input.weights else None
+    key = f"adaptation.encoders.{w.encoder}"
+    spec = encoder_spec_with_weights(smk.params.encoder, folder, key)
+    return make_job(
+        w.dataset, w.encoder, spec, w.inputs, smk.params.inputs, w.mode, w.subset,
+        int(w.seed), smk.params.tasks, smk.params.reconstruct, smk.params.training,
+    )  # fmt: skip
+
+
 def _rows(splits: pd.DataFrame, subset: str) -> dict[str, np.ndarray]:
     """Store rows of the training subset, the validation split and both tests."""
     rows = {"train": subset_rows(splits, subset), "val": split_rows(splits, "val")}
