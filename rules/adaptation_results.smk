@@ -14,7 +14,7 @@ rule table_adaptation:
         md="results/tables/{dataset}/adaptation/{kind}.md",
         html=in_report(
             "results/tables/{dataset}/adaptation/{kind}.html",
-            "adaptation_{kind}",
+            "adaptation_tables",
             "Tables",
             category=ADAPTATION_SUITE,
         ),
