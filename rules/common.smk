@@ -833,8 +833,10 @@ ADAPTATION_ENCODERS = [e for e in ADAPTATION_REQUESTED if adaptation_weights_fou
 for _encoder in ADAPTATION_REQUESTED:
     if _encoder not in ADAPTATION_ENCODERS:
         print(
-            f"eobench: adaptation.encoders.{_encoder} left out: its weights are in none of "
-            f"weights.local_dirs nor in {WEIGHTS_CACHE}",
+            f"eobench: adaptation.encoders.{_encoder} left out: weights "
+            f"{ADAPTATION['encoders'][_encoder]['weights']!r} are in none of "
+            f"weights.local_dirs {config['weights']['local_dirs']} nor in "
+            f"{WEIGHTS_CACHE}; set weights.download: true to download them",
             file=sys.stderr,
         )
 

@@ -292,7 +292,8 @@ def readme_report_rows():
 
 #: The tiny configuration's values of the README's placeholders.
 TINY_WILDCARDS = {
-    "dataset": ["synth_tiny"],
+    "dataset": ["synth_tiny", "synth_tiny_mmearth"],  # the NeuCo and adaptation suites'
+    "task": ["biomass", "species"],  # the adaptation tasks of tiny.yaml
     "protocol": ["neuco"],
     "phase": ["development", "evaluation"],
 }

@@ -269,9 +269,10 @@ def test_per_sample_losses_of_a_tile_level_class_are_each_samples_cross_entropy(
 def test_parameters_without_gradients_stay_fixed_in_both_implementations():
     """A fixed table (``requires_grad=False``, as Galileo's position codes) is a constant:
     TTT adapts the other parameters, sequential and vectorised alike."""
+    from ttt_standin import standin_data, standin_model
+
     from eobench.adaptation.geo_batches import random_batches
     from eobench.adaptation.ttt import ttt_sequential, ttt_vectorised
-    from ttt_standin import standin_data, standin_model
 
     model = standin_model(seed=0, width=8, size=16, encoder="conv")
     fixed = next(model.encoder.parameters())
