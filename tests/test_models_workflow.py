@@ -4,6 +4,7 @@ rule, the compressor's training, rate-distortion and extraction rules."""
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 
 import pandas as pd
@@ -46,7 +47,8 @@ def test_encoders_without_weights_are_left_out_with_one_line(workdir):
     assert lines[0].startswith("eobench: encoders.presto left out: weights 'presto' are in none")
     assert "set weights.download: true" in lines[0]
     assert "encoders.galileo left out: weights 'galileo_nano'" in lines[1]
-    assert "encoder=presto" not in result.stdout and "encoder=galileo" not in result.stdout
+    # (the adaptation suite's random-init twin galileo_random needs no weights and stays)
+    assert not re.search(r"encoder=(presto|galileo)\b(?!_)", result.stdout)
     assert "encoder=rcf" in result.stdout
 
 
