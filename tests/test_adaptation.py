@@ -334,3 +334,39 @@ def test_a_dataset_without_african_samples_stops_the_splits_with_one_line(tmp_pa
     assert "datasets.no_africa" in errors[0] and "Africa" in errors[0]
     assert "Traceback" not in result.stderr
     assert not (workdir / target).exists()
+
+
+def test_training_with_stochastic_depth_is_seeded_and_resumes_to_the_same_numbers(
+    mmearth, tmp_path, monkeypatch
+):
+    """Galileo's drop path draws from torch's global stream while training: the same seed
+    gives the same weights, whatever was drawn before, and a killed run resumes to them."""
+    spec = {"type": "galileo", "pretrained": False, "patch_size": 8}
+    the_job = make_job("t", "galileo_random", spec, "rgb",
+                       {"sentinel2": ["B04", "B03", "B02"]}, "FT", "train_5", 41,
+                       ["soil_ph"], [], {"epochs": 3})  # fmt: skip
+    store, task, samples = _task_samples(mmearth, the_job, "soil_ph")
+    args = (the_job.mode, task, samples["train"], samples["val"], the_job.training)
+
+    def run(**options):
+        model = build_model(the_job, task, store, samples["train"])
+        return train(model, *args, seed=5, **options)
+
+    first = run()
+    torch.rand(7)  # the global stream moved on
+    second = run()
+    assert all(torch.equal(first.state[k], v) for k, v in second.state.items())
+    save = training._save_state
+
+    def killed_after_one_epoch(path, settings, epoch, *rest):
+        save(path, settings, epoch, *rest)
+        if epoch == 1:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(training, "_save_state", killed_after_one_epoch)
+    with pytest.raises(KeyboardInterrupt):
+        run(state_path=tmp_path / "state.pt")
+    monkeypatch.setattr(training, "_save_state", save)
+    resumed = run(state_path=tmp_path / "state.pt")
+    assert resumed.history == first.history
+    assert all(torch.equal(first.state[k], v) for k, v in resumed.state.items())

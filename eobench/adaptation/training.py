@@ -119,38 +119,28 @@ def train(
         train_samples = frozen_features(model, train_samples, settings.eval_batch_size)
         val_samples = frozen_features(model, val_samples, settings.eval_batch_size)
     best = TrainResult(copy.deepcopy(model.state_dict()), 0, -math.inf)
-    start = _resume(state_path, settings, model, optimizer, scheduler, generator, best)
-    for epoch in range(start, settings.epochs):
-        model.train()
-        if mode.freeze_backbone:
-            model.backbone.eval()
-        order = torch.randperm(
-            len(train_samples), generator=generator
-        )  # on the CPU: same order on any device
-        losses = []
-        for begin in range(0, len(order), settings.batch_size):
-            batch = train_samples.subset(order[begin : begin + settings.batch_size])
-            loss = batch_loss(model, mode, task, batch)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-            losses.append(loss.item())
-        score = task_score(
-            task,
-            predict(model, val_samples, settings.eval_batch_size, mode.freeze_backbone),
-            val_samples.target.cpu().numpy(),
-        )
-        best.history.append(
-            {"epoch": epoch + 1, "train_loss": float(np.mean(losses)), "val_score": score}
-        )
-        if score > best.best_score:
-            best.state, best.best_epoch, best.best_score = (
-                copy.deepcopy(model.state_dict()),
-                epoch + 1,
-                score,
+    # Stochastic layers (Galileo's drop path) draw from the global stream: seeded here,
+    # saved with every epoch's state, so a run and a resumed run draw the same numbers.
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        start = _resume(state_path, settings, model, optimizer, scheduler, generator, best)
+        for epoch in range(start, settings.epochs):
+            _epoch(
+                model,
+                mode,
+                task,
+                train_samples,
+                val_samples,
+                settings,
+                optimizer,
+                scheduler,
+                generator,
+                best,
+                epoch,
             )
-        _save_state(state_path, settings, epoch + 1, model, optimizer, scheduler, generator, best)
+            _save_state(
+                state_path, settings, epoch + 1, model, optimizer, scheduler, generator, best
+            )
     return best
 
 
@@ -164,6 +154,7 @@ def _save_state(path, settings, epoch, model, optimizer, scheduler, generator, b
         "optimizer": optimizer.state_dict(),
         "scheduler": scheduler.state_dict(),
         "generator": generator.get_state(),
+        "torch_rng": torch.get_rng_state(),
         "best": {"state": best.state, "epoch": best.best_epoch, "score": best.best_score},
         "history": best.history,
     }
@@ -183,6 +174,52 @@ def _resume(path, settings, model, optimizer, scheduler, generator, best) -> int
     optimizer.load_state_dict(state["optimizer"])
     scheduler.load_state_dict(state["scheduler"])
     generator.set_state(state["generator"])
+    torch.set_rng_state(state["torch_rng"])
     best.state, best.best_epoch = state["best"]["state"], state["best"]["epoch"]
     best.best_score, best.history = state["best"]["score"], list(state["history"])
     return int(state["epoch"])
+
+
+def _epoch(
+    model,
+    mode,
+    task,
+    train_samples,
+    val_samples,
+    settings,
+    optimizer,
+    scheduler,
+    generator,
+    best,
+    epoch,
+) -> None:
+    """One epoch of training and its validation; ``best`` keeps the best epoch."""
+    model.train()
+    if mode.freeze_backbone:
+        model.backbone.eval()
+    order = torch.randperm(
+        len(train_samples), generator=generator
+    )  # on the CPU: same order on any device
+    losses = []
+    for begin in range(0, len(order), settings.batch_size):
+        batch = train_samples.subset(order[begin : begin + settings.batch_size])
+        loss = batch_loss(model, mode, task, batch)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        losses.append(loss.item())
+    score = task_score(
+        task,
+        predict(model, val_samples, settings.eval_batch_size, mode.freeze_backbone),
+        val_samples.target.cpu().numpy(),
+    )
+    best.history.append(
+        {"epoch": epoch + 1, "train_loss": float(np.mean(losses)), "val_score": score}
+    )
+    if score > best.best_score:
+        best.state, best.best_epoch, best.best_score = (
+            copy.deepcopy(model.state_dict()),
+            epoch + 1,
+            score,
+        )
