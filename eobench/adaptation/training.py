@@ -123,37 +123,36 @@ def train(
     # saved with every epoch's state, so a run and a resumed run draw the same numbers.
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        start = _resume(state_path, settings, model, optimizer, scheduler, generator, best)
+        loop = _Loop(model, optimizer, scheduler, generator, best)
+        start = _resume(state_path, settings, loop)
         for epoch in range(start, settings.epochs):
-            _epoch(
-                model,
-                mode,
-                task,
-                train_samples,
-                val_samples,
-                settings,
-                optimizer,
-                scheduler,
-                generator,
-                best,
-                epoch,
-            )
-            _save_state(
-                state_path, settings, epoch + 1, model, optimizer, scheduler, generator, best
-            )
+            _epoch(loop, mode, task, train_samples, val_samples, settings, epoch)
+            _save_state(state_path, settings, epoch + 1, loop)
     return best
 
 
-def _save_state(path, settings, epoch, model, optimizer, scheduler, generator, best) -> None:
+@dataclass
+class _Loop:
+    """What a training run carries from epoch to epoch (saved for a resume)."""
+
+    model: AdaptationModel
+    optimizer: torch.optim.Optimizer
+    scheduler: Any
+    generator: torch.Generator
+    best: TrainResult
+
+
+def _save_state(path, settings, epoch, loop: _Loop) -> None:
     if path is None:
         return
+    best = loop.best
     state = {
         "settings": asdict(settings),
         "epoch": epoch,
-        "model": model.state_dict(),
-        "optimizer": optimizer.state_dict(),
-        "scheduler": scheduler.state_dict(),
-        "generator": generator.get_state(),
+        "model": loop.model.state_dict(),
+        "optimizer": loop.optimizer.state_dict(),
+        "scheduler": loop.scheduler.state_dict(),
+        "generator": loop.generator.get_state(),
         "torch_rng": torch.get_rng_state(),
         "best": {"state": best.state, "epoch": best.best_epoch, "score": best.best_score},
         "history": best.history,
@@ -163,51 +162,41 @@ def _save_state(path, settings, epoch, model, optimizer, scheduler, generator, b
         torch.save(state, temporary)
 
 
-def _resume(path, settings, model, optimizer, scheduler, generator, best) -> int:
+def _resume(path, settings, loop: _Loop) -> int:
     """Load a saved state of the same settings into the objects; the epoch to start at."""
     if path is None or not Path(path).is_file():
         return 0
     state: Mapping[str, Any] = torch.load(path, weights_only=False)
     if state["settings"] != asdict(settings):
         return 0
-    model.load_state_dict(state["model"])
-    optimizer.load_state_dict(state["optimizer"])
-    scheduler.load_state_dict(state["scheduler"])
-    generator.set_state(state["generator"])
+    loop.model.load_state_dict(state["model"])
+    loop.optimizer.load_state_dict(state["optimizer"])
+    loop.scheduler.load_state_dict(state["scheduler"])
+    loop.generator.set_state(state["generator"])
     torch.set_rng_state(state["torch_rng"])
+    best = loop.best
     best.state, best.best_epoch = state["best"]["state"], state["best"]["epoch"]
     best.best_score, best.history = state["best"]["score"], list(state["history"])
     return int(state["epoch"])
 
 
-def _epoch(
-    model,
-    mode,
-    task,
-    train_samples,
-    val_samples,
-    settings,
-    optimizer,
-    scheduler,
-    generator,
-    best,
-    epoch,
-) -> None:
-    """One epoch of training and its validation; ``best`` keeps the best epoch."""
+def _epoch(loop: _Loop, mode, task, train_samples, val_samples, settings, epoch) -> None:
+    """One epoch of training and its validation; ``loop.best`` keeps the best epoch."""
+    model, best = loop.model, loop.best
     model.train()
     if mode.freeze_backbone:
         model.backbone.eval()
     order = torch.randperm(
-        len(train_samples), generator=generator
+        len(train_samples), generator=loop.generator
     )  # on the CPU: same order on any device
     losses = []
     for begin in range(0, len(order), settings.batch_size):
         batch = train_samples.subset(order[begin : begin + settings.batch_size])
         loss = batch_loss(model, mode, task, batch)
-        optimizer.zero_grad()
+        loop.optimizer.zero_grad()
         loss.backward()
-        optimizer.step()
-        scheduler.step()
+        loop.optimizer.step()
+        loop.scheduler.step()
         losses.append(loss.item())
     score = task_score(
         task,
