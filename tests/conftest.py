@@ -88,7 +88,20 @@ def small_synthetic_dataset(tmp_path_factory):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Run the SLURM test last: once it has installed SLURM, importing Snakemake's SLURM
-    plugin (every Snakemake start) waits about 9 s for `scontrol show config` when no
-    controller answers, which would slow every workflow test after it."""
+    """Run the SLURM test last and start its run now, in the background.
+
+    Last: once it has installed SLURM, importing Snakemake's SLURM plugin (every Snakemake
+    start) waits about 9 s for `scontrol show config` when no controller answers. Started
+    now: its apt install and queue waits overlap the rest of the suite (tests/slurm_run.py).
+    """
     items.sort(key=lambda item: item.path.name == "test_slurm.py")
+    if items and items[-1].path.name == "test_slurm.py":
+        from slurm_run import slurm_run
+
+        slurm_run()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    from slurm_run import stop
+
+    stop()

@@ -65,10 +65,10 @@ def run_with_kills(workdir: Path, command: list[str], kills: int, seed: int, exp
     return moments, final
 
 
-def compared_files(root: Path) -> list[Path]:
+def compared_files(root: Path, folders=COMPARED) -> list[Path]:
     return sorted(
         path.relative_to(root)
-        for folder in COMPARED
+        for folder in folders
         if (root / folder).exists()
         for path in (root / folder).rglob("*")
         if path.is_file()
@@ -77,9 +77,9 @@ def compared_files(root: Path) -> list[Path]:
     )
 
 
-def differences(first: Path, second: Path) -> list[str]:
-    """Files that differ or exist in only one of two run folders."""
-    ours, theirs = compared_files(first), compared_files(second)
+def differences(first: Path, second: Path, folders=COMPARED) -> list[str]:
+    """Files under ``folders`` that differ or exist in only one of two run folders."""
+    ours, theirs = compared_files(first, folders), compared_files(second, folders)
     only = sorted(set(ours) ^ set(theirs))
     both = sorted(set(ours) & set(theirs))
     return [f"only in one: {p}" for p in only] + [

@@ -213,8 +213,10 @@ def test_probe_setting_reruns_probes_and_what_follows_never_extraction(tiny_run,
 @pytest.mark.slow
 def test_a_run_killed_five_times_resumes_to_the_clean_runs_files(tiny_run, tmp_path):
     """SIGKILL at five random moments, ``--unlock`` and the same command after each: the
-    final tables, scores and figures equal a clean run's byte for byte (so two runs of the
-    same config agree too), and no half-written file is left."""
+    final tables and scores equal a clean run's byte for byte (so two runs of the same
+    config agree too), and no half-written file is left. ``all_tables`` holds every
+    long job (extraction, probes, compressor, adaptation, TTT); the figures are written
+    by the same atomic helpers and would double the test's time."""
     from kill_resume import (
         compared_files,
         differences,
@@ -225,9 +227,10 @@ def test_a_run_killed_five_times_resumes_to_the_clean_runs_files(tiny_run, tmp_p
 
     clean, _ = tiny_run
     workdir = copy_workflow(tmp_path / "killed")
-    command = snakemake_command(["all"], [TINY])
-    moments, final = run_with_kills(workdir, command, kills=5, seed=1, expected=60.0)
+    command = snakemake_command(["all_tables"], [TINY])
+    moments, final = run_with_kills(workdir, command, kills=5, seed=1, expected=40.0)
     assert final.returncode == 0, final.stderr[-3000:]
-    assert len(compared_files(clean)) > 50
-    assert differences(clean, workdir) == [], f"killed at {moments}"
+    folders = ("results/tables", "results/scores")
+    assert len(compared_files(clean, folders)) > 40
+    assert differences(clean, workdir, folders) == [], f"killed at {moments}"
     assert leftovers(workdir) == []
