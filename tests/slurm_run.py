@@ -63,6 +63,7 @@ class SlurmRun:
     skip_reason: str | None = None
     result: subprocess.CompletedProcess | None = None
     process: subprocess.Popen | None = None
+    error: BaseException | None = None
     _thread: threading.Thread | None = None
 
     def start(self) -> SlurmRun:
@@ -71,7 +72,10 @@ class SlurmRun:
         return self
 
     def wait(self) -> SlurmRun:
+        """Join the thread; an error it met is raised here, in the test."""
         self._thread.join()
+        if self.error is not None:
+            raise self.error
         return self
 
     def stop(self) -> None:
@@ -81,6 +85,12 @@ class SlurmRun:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     def _run(self) -> None:
+        try:
+            self._start_and_run()
+        except BaseException as error:  # a thread's exception would otherwise be lost
+            self.error = error
+
+    def _start_and_run(self) -> None:
         self.skip_reason = start_cluster()
         if self.skip_reason:
             return
