@@ -11,16 +11,11 @@ import re
 from pathlib import Path
 
 import pytest
+from kill_resume import compared_files
 from slurm_run import ADAPTATION_METRICS, slurm_run
 
-
-def compared_files(root: Path) -> list[Path]:
-    return sorted(
-        p.relative_to(root)
-        for folder in ("results/tables", "results/scores")
-        for p in (root / folder).rglob("*")
-        if p.is_file()
-    )
+#: What a SLURM run (a part of the tiny DAG) must share with the local run, byte for byte.
+FOLDERS = ("results/tables", "results/scores")
 
 
 @pytest.mark.slow
@@ -33,9 +28,9 @@ def test_slurm_run_gives_the_same_tables_as_a_local_run(tiny_run):
     log = result.stdout + result.stderr
     assert result.returncode == 0, log[-4000:]
     assert "has been submitted with SLURM jobid" in log
-    files = compared_files(workdir)
+    files = compared_files(workdir, FOLDERS)
     assert Path("results/tables/synth_tiny/neuco/task_scores.tex") in files
-    assert files == [f for f in compared_files(local) if f in files]
+    assert files == [f for f in compared_files(local, FOLDERS) if f in files]
     differing = [str(f) for f in files if not filecmp.cmp(workdir / f, local / f, shallow=False)]
     assert differing == []
     # every seed ran as its own SLURM job, with the local numbers
