@@ -102,3 +102,23 @@ def test_bad_inputs_are_named(metrics):
     two_weights = metrics.replace({"galileo_random": "galileo"})
     with pytest.raises(EobenchError, match="'galileo' has rows with two kinds of weights"):
         low_shot_figure(two_weights)
+
+
+def test_geographic_r2_below_the_floor_sits_on_the_edge_with_its_value(metrics):
+    far_off = adaptation_metrics(geographic_drop=5.0)  # geographic R² near -4.5
+    figure = geographic_shift_figure(far_off, {"r2_floor": -1.0}, encoders=ENCODERS)
+    biomass = np.array(figure.axes[:6]).reshape(2, 3)[0, 1]
+    drawn = lines_by_gid(biomass)
+    runs = far_off[(far_off["subset"] == "train_100") & (far_off["task"] == "biomass")]
+    runs = runs[runs["inputs"] == "s2"]
+    means = runs.groupby(["encoder", "mode", "test_split"])["score"].mean()
+    point = drawn["galileo/FT"]
+    assert point.get_ydata()[0] == -1.0
+    assert point.get_xdata()[0] == pytest.approx(means[("galileo", "FT", "random")])
+    notes = {t.get_gid(): t.get_text() for t in biomass.texts}
+    geographic = means[("galileo", "FT", "geographic")]
+    assert f"FT {geographic:.1f}" in notes["galileo/off-scale"]
+    assert -1.1 < biomass.get_ylim()[0] < -1.0
+    # mAP is bounded: the species panels have no floor and no off-scale notes.
+    species = np.array(figure.axes[:6]).reshape(2, 3)[1, 1]
+    assert not species.texts

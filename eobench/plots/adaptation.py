@@ -44,6 +44,9 @@ GEOGRAPHIC_SETTINGS = {
     "dpi": (200, "positive_int"),
     "title": ("Random against geographic test", "text"),
     "subset": ("train_100", "text"),
+    # R² is unbounded below: one method far off the geographic test would squeeze the
+    # panel; scores under the floor sit on the panel's edge with their value written.
+    "r2_floor": (-1.0, "number"),
 }
 
 #: Line style and marker fill of each kind of weights.
@@ -292,18 +295,23 @@ def geographic_shift_figure(
     colours = encoder_styles(names)
     shown = [e for e in names if e in weights]
     metric = _metric_of(chosen)
+    floor = {t: settings["r2_floor"] if metric[t] == "R²" else -np.inf for t in tasks}
 
     figure, axes = _panels(tasks, inputs, settings, sharey=False)
     for (i, task), (j, name) in _grid(tasks, inputs):
         ax = axes[i, j]
         panel = wide[(wide["task"] == task) & (wide["inputs"] == name)]
+        notes: dict[str, list[str]] = {}
         for encoder in shown:
             points = panel[panel["encoder"] == encoder]
             points = points.set_index("mode").reindex(
                 [m for m in modes if m in set(points["mode"])]
             )
-            _draw_encoder(ax, points, encoder, weights[encoder], colours, markers)
-        _diagonal(ax, panel)
+            notes[encoder] = _draw_encoder(
+                ax, points, encoder, weights[encoder], colours, markers, floor[task]
+            )
+        _diagonal(ax, panel, floor[task])
+        _off_scale_notes(ax, notes, colours)
         ax.grid(color="0.92", linewidth=0.7)
         ax.set_axisbelow(True)
         ax.set_xlabel(f"random test {metric[task]}", fontsize=8.5)
@@ -332,26 +340,40 @@ def geographic_shift_figure(
             "initialisation. A thin line joins one encoder's modes in the order "
             + ", ".join(modes)
             + ".",
+            f"A mean R² below {settings['r2_floor']:g} is drawn on the panel's edge; the "
+            "panel lists such modes with their geographic mean (random, geographic where "
+            "both are below).",
         ],
     )
     return figure
 
 
-def _draw_encoder(ax, points, encoder, weights, colours, markers) -> None:
-    """One encoder's modes: a point (with error bars) each, joined by a thin line."""
+def _draw_encoder(ax, points, encoder, weights, colours, markers, floor) -> None:
+    """One encoder's modes: a point (with error bars) each, joined by a thin line; a mean
+    below ``floor`` sits on the floor without error bars. Returns those modes' notes."""
     colour = colours[encoder][0]
     linestyle, fill = WEIGHT_STYLE.get(weights, (":", "left"))
-    x, y = points[("mean", "random")].to_numpy(), points[("mean", "geographic")].to_numpy()
+    raw_x = points[("mean", "random")].to_numpy()
+    raw_y = points[("mean", "geographic")].to_numpy()
+    x, y = np.maximum(raw_x, floor), np.maximum(raw_y, floor)
+    off_scale: list[str] = []
     ax.plot(x, y, color=colour, linestyle=linestyle, linewidth=0.7, alpha=0.5, zorder=2)
-    for mode, xi, yi, dx, dy in zip(
+    for mode, xi, yi, dx, dy, rx, ry in zip(
         points.index,
         x,
         y,
         points[("std", "random")].fillna(0),
         points[("std", "geographic")].fillna(0),
+        raw_x,
+        raw_y,
         strict=True,
     ):
-        ax.errorbar(xi, yi, xerr=dx, yerr=dy, color=colour, linewidth=0.7, zorder=2)
+        if rx < floor:
+            off_scale.append(f"{mode} ({rx:.1f}, {ry:.1f})")
+        elif ry < floor:
+            off_scale.append(f"{mode} {ry:.1f}")
+        else:
+            ax.errorbar(xi, yi, xerr=dx, yerr=dy, color=colour, linewidth=0.7, zorder=2)
         ax.plot(
             xi,
             yi,
@@ -366,13 +388,38 @@ def _draw_encoder(ax, points, encoder, weights, colours, markers) -> None:
             gid=f"{encoder}/{mode}",
         )
 
+    return off_scale
 
-def _diagonal(ax, panel: pd.DataFrame) -> None:
-    """The line geographic = random over both axes' common range; equal axes."""
+
+def _off_scale_notes(ax, notes: dict[str, list[str]], colours) -> None:
+    """Per encoder, its modes whose means lie below the floor with their geographic mean
+    (both means where the random one is off too), in the panel's upper left, above the
+    diagonal where few points lie: labels at the points would overlap on the floor."""
+    row = 0
+    for encoder, modes in [(e, m) for e, m in notes.items() if m]:
+        chunks = [", ".join(modes[k : k + 3]) for k in range(0, len(modes), 3)]
+        text = ax.text(
+            0.03,
+            0.97 - 0.07 * row,
+            f"below the floor, {encoder}:\n  " + ",\n  ".join(chunks),
+            transform=ax.transAxes,
+            ha="left",
+            va="top",
+            fontsize=5.5,
+            color=colours[encoder][0],
+            gid=f"{encoder}/off-scale",
+        )
+        text.set_in_layout(False)  # a note never shrinks the panel
+        row += len(chunks) + 1
+
+
+def _diagonal(ax, panel: pd.DataFrame, floor: float) -> None:
+    """The line geographic = random over both axes' common range (from ``floor`` at the
+    lowest); equal axes."""
     values = np.concatenate(
         [panel[("mean", "random")].to_numpy(), panel[("mean", "geographic")].to_numpy()]
     )
-    values = values[np.isfinite(values)]
+    values = np.maximum(values[np.isfinite(values)], floor)
     if not len(values):
         return
     low, high = values.min(), values.max()
