@@ -76,9 +76,7 @@ def build_job_method(job: PretrainingJob, store, vocabulary_size: int, image_siz
     cls = method_type(job.method, job.key)
     reconstruct = list(job.reconstruct) if "reconstruct" in cls.needs else []
     kinds, levels, outputs = reconstruction_context(store, reconstruct)
-    context = MethodContext(
-        S2_INPUT.names(), image_size, kinds, levels, outputs, vocabulary_size
-    )
+    context = MethodContext(S2_INPUT.names(), image_size, kinds, levels, outputs, vocabulary_size)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(job.seed)
         backbone = build_architecture(
