@@ -12,7 +12,11 @@ except EobenchError as error:
 PRETRAINING = config["pretraining"]
 PRETRAINING_SUITE = "GeoMeld pretraining"
 PRETRAINING_RUN = "results/pretraining/{dataset}/{method}/seed{seed}"
-PRETRAINING_METHODS = list(PRETRAINING["methods"]) if PRETRAINING["enabled"] else []
+PRETRAINING_METHODS = (
+    (PRETRAINING["selected_methods"] or list(PRETRAINING["methods"]))
+    if PRETRAINING["enabled"]
+    else []
+)
 
 
 wildcard_constraints:

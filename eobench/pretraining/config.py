@@ -91,11 +91,16 @@ def check_pretraining(config: Mapping[str, Any]) -> None:
             )
         if "weights" in spec and spec["method"] != "geomeld":
             raise EobenchError(f"config key {key}.weights: only method geomeld has weights")
+    for name in block["selected_methods"] or []:
+        if name not in block["methods"]:
+            raise EobenchError(
+                f"config key pretraining.selected_methods: {name!r} is not an entry of "
+                "pretraining.methods"
+            )
     for name in block["ablation"]:
         if name not in block["methods"]:
             raise EobenchError(
-                f"config key pretraining.ablation: {name!r} is not an entry of "
-                "pretraining.methods"
+                f"config key pretraining.ablation: {name!r} is not an entry of pretraining.methods"
             )
     for role, name in block["claims"].items():
         if name is not None and name not in block["methods"]:

@@ -21,6 +21,7 @@ from eobench.io import atomic_path, write_csv
 from eobench.pretraining.backbones import build_architecture
 from eobench.pretraining.captions import check_templates, make_captions
 from eobench.pretraining.checkpoint import CHECKPOINT_FORMAT
+from eobench.pretraining.config import uses
 from eobench.pretraining.data import (
     S2,
     S2_INPUT,
@@ -73,8 +74,8 @@ def caption_settings(job: PretrainingJob) -> tuple[float, bool]:
 
 def build_job_method(job: PretrainingJob, store, vocabulary_size: int, image_size: int):
     """The method of a job with a freshly initialised backbone (under the job's seed)."""
-    cls = method_type(job.method, job.key)
-    reconstruct = list(job.reconstruct) if "reconstruct" in cls.needs else []
+    needs, _ = uses(job.method)
+    reconstruct = list(job.reconstruct) if "reconstruct" in needs else []
     kinds, levels, outputs = reconstruction_context(store, reconstruct)
     context = MethodContext(S2_INPUT.names(), image_size, kinds, levels, outputs, vocabulary_size)
     with torch.random.fork_rng(devices=[]):
@@ -97,13 +98,14 @@ def run_pretraining(
     templates = check_templates(job.captions.get("templates"), "pretraining.captions.templates")
     train_rows, train_continents = split_rows(splits, "train")
     val_rows, val_continents = split_rows(splits, "val")
-    reconstruct = list(job.reconstruct) if "reconstruct" in cls.needs else []
+    needs, _ = uses(job.method)  # GeoMeld-FM: only its weighted parts
+    reconstruct = list(job.reconstruct) if "reconstruct" in needs else []
     standardiser = fit_standardiser(store, train_rows, reconstruct)
-    seasons = "seasons" in cls.needs
+    seasons = "seasons" in needs
     train = load_tensors(store, train_rows, train_continents, reconstruct, standardiser, seasons)
     val = load_tensors(store, val_rows, val_continents, reconstruct, standardiser, seasons)
     vocabulary: list[str] = []
-    if "captions" in cls.needs:
+    if "captions" in needs:
         noise, verified = caption_settings(job)
         captions = make_captions(
             train.records, noise=noise, verified=verified, seed=job.seed, templates=templates

@@ -92,6 +92,7 @@ def pretrain(
     curves = Curves()
     if not method.trains or settings.epochs == 0:
         return curves
+    device = torch.device(device)
     method.to(device)
     rank, world = distributed()
     model = method

@@ -16,7 +16,10 @@ import pandas as pd
 from eobench.errors import EobenchError
 
 PROBE = "linear_probe"
-DIRECTIONS = {"retrieval_text_to_image": "text-to-image", "retrieval_image_to_text": "image-to-text"}
+DIRECTIONS = {
+    "retrieval_text_to_image": "text-to-image",
+    "retrieval_image_to_text": "image-to-text",
+}
 #: The ablation's rows, as GeoMeld names them, by position in ``pretraining.ablation``.
 ABLATION_LABELS = ("MP-MAE", "+ JEPA", "+ ITC", "MP-MAE + JEPA + ITC (full)")
 COLUMNS = ("method", "method_type", "architecture", "seed", "evaluation", "task",
@@ -87,7 +90,9 @@ def ablation_table(frame: pd.DataFrame, ablation: Sequence[str]) -> tuple[pd.Dat
     return pd.DataFrame(rows), notes
 
 
-def retrieval_table(frame: pd.DataFrame, order: Sequence[str] = ()) -> tuple[pd.DataFrame, list[str]]:
+def retrieval_table(
+    frame: pd.DataFrame, order: Sequence[str] = ()
+) -> tuple[pd.DataFrame, list[str]]:
     """Recall@k (%) text-to-image and image-to-text per method with a text tower, and the
     chance level (k / n) as the last row."""
     scores = frame[frame["evaluation"].isin(list(DIRECTIONS))]
