@@ -8,12 +8,12 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
 
-from eobench.errors import EobenchError  # noqa: E402
-from eobench.plots.style import add_caption, save_figure  # noqa: E402
-from eobench.tables.render import checked_settings  # noqa: E402
+from eobench.errors import EobenchError
+from eobench.plots.style import add_caption, save_figure
+from eobench.tables.render import checked_settings
 
 CURVES_SETTINGS = {
     "width": (11.0, "positive"),

@@ -108,8 +108,11 @@ def check_pretraining(config: Mapping[str, Any]) -> None:
                 f"config key pretraining.claims.{role}: {name!r} is not an entry of "
                 "pretraining.methods"
             )
-    for section, encoders in (("encoders", config["encoders"]),
-                              ("adaptation.encoders", config["adaptation"]["encoders"])):  # fmt: skip
+    sections = {
+        "encoders": config["encoders"],
+        "adaptation.encoders": config["adaptation"]["encoders"],
+    }
+    for section, encoders in sections.items():
         for name, spec in encoders.items():
             if spec.get("type") == "pretrained_checkpoint":
                 method = spec.get("method")

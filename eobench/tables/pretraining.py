@@ -114,7 +114,7 @@ def retrieval_table(
                 means.xs((evaluation, k), level=("evaluation", "k"))["chance"].iloc[0]
             )
     rows.append(chance)
-    n = int(round(1 / scores[scores["k"] == ks[0]]["chance"].iloc[0] * ks[0]))
+    n = round(ks[0] / scores[scores["k"] == ks[0]]["chance"].iloc[0])
     notes = [
         f"Recall@k in % on the {n} held-out random-test tiles and their grounded captions "
         "(derived from the generative truth, verified, never noisy); chance: k / n.",
