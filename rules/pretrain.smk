@@ -101,7 +101,12 @@ rule pretrain:
             pretraining_spec(wildcards)["backbone"]
         ],
         objectives=pretraining_objectives,
-        training=PRETRAINING["training"],
+        # the random-init twins train nothing: no training settings
+        training=lambda wildcards: (
+            {}
+            if pretraining_spec(wildcards)["method"] == "random_init"
+            else PRETRAINING["training"]
+        ),
         captions=pretraining_captions,
         reconstruct=pretraining_reconstruct,
         device=PRETRAINING["device"],
@@ -130,7 +135,9 @@ rule evaluate_pretrained:
     threads: 1
     params:
         probe=PRETRAINING["probe"],
-        retrieval=PRETRAINING["retrieval"],
+        retrieval=lambda wildcards: (
+            PRETRAINING["retrieval"] if has_text(pretraining_spec(wildcards)) else {}
+        ),
         templates=lambda wildcards: (
             PRETRAINING["captions"]["templates"]
             if has_text(pretraining_spec(wildcards))
@@ -184,7 +191,9 @@ rule table_pretraining:
         "../envs/plots.yaml"
     params:
         kind=lambda wildcards: wildcards.kind,
-        ablation=PRETRAINING["ablation"],
+        ablation=lambda wildcards: (
+            PRETRAINING["ablation"] if wildcards.kind == "ablation" else []
+        ),
         settings=lambda wildcards: config["tables"][f"pretraining_{wildcards.kind}"],
     script:
         "../scripts/table_pretraining.py"

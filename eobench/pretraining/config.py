@@ -91,6 +91,10 @@ def check_pretraining(config: Mapping[str, Any]) -> None:
             )
         if "weights" in spec and spec["method"] != "geomeld":
             raise EobenchError(f"config key {key}.weights: only method geomeld has weights")
+    if block["captions"]["templates"]:  # imported only then: it reads the generator
+        from eobench.pretraining.captions import check_templates
+
+        check_templates(block["captions"]["templates"], "pretraining.captions.templates")
     for name in block["selected_methods"] or []:
         if name not in block["methods"]:
             raise EobenchError(
