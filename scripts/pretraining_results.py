@@ -13,9 +13,9 @@ def main(smk):
 
     from eobench.io import write_csv
 
-    for name in ("evaluation", "curves"):
-        frames = [pd.read_csv(path) for path in smk.input[name + "s"]]
-        write_csv(smk.output[name], pd.concat(frames, ignore_index=True))
+    for inputs, output in (("evaluations", "evaluation"), ("curves", "curves")):
+        frames = [pd.read_csv(path) for path in smk.input[inputs]]
+        write_csv(smk.output[output], pd.concat(frames, ignore_index=True))
 
 
 run(main, snakemake)

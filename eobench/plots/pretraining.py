@@ -64,6 +64,7 @@ def curves_figure(curves: pd.DataFrame, settings: dict[str, Any] | None = None):
                 label="validation")  # fmt: skip
         kind, backbone = runs["method_type"].iloc[0], runs["architecture"].iloc[0]
         ax.set_title(f"{method}\n({kind}, {backbone})", fontsize=9)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("epoch", fontsize=8)
         ax.set_ylabel("loss", fontsize=8)
         ax.tick_params(labelsize=7)
