@@ -66,7 +66,9 @@ def pretraining_table_targets():
     if not PRETRAINING_METHODS:
         return []
     stem = f"results/tables/{PRETRAINING['dataset']}/pretraining"
-    return [f"{stem}/{t}.{ext}" for t in ("ablation", "retrieval") for ext in TABLE_FORMATS]
+    return [
+        f"{stem}/{t}.{ext}" for t in ("ablation", "retrieval") for ext in TABLE_FORMATS
+    ]
 
 
 def pretraining_figure_targets():
@@ -150,7 +152,9 @@ rule evaluate_pretrained:
 rule pretraining_results:
     """Every run's evaluation and curves in two tidy tables."""
     input:
-        evaluations=lambda wildcards: [f"{r}/evaluation.csv" for r in pretraining_runs()],
+        evaluations=lambda wildcards: [
+            f"{r}/evaluation.csv" for r in pretraining_runs()
+        ],
         curves=lambda wildcards: [f"{r}/curves.csv" for r in pretraining_runs()],
     output:
         evaluation="results/pretraining/{dataset}/evaluation.csv",
