@@ -17,6 +17,14 @@ def main(smk):
         dict(smk.params.objectives), dict(smk.params.training), dict(smk.params.captions),
         list(smk.params.reconstruct), int(w.seed), smk.params.device, w.dataset,
     )  # fmt: skip
+    gpus = int(smk.resources.get("gpu", 0) or 0)
+    if gpus > 1:  # one rank per GPU under torchrun (DDP), inside the job's allocation
+        from eobench.pretraining.launch import run_distributed
+
+        paths = {"cubes": smk.input.cubes, "splits": smk.input.splits, "state": smk.params.state,
+                 "checkpoint": smk.output.checkpoint, "curves": smk.output.curves}  # fmt: skip
+        run_distributed(job, paths, gpus)
+        return
     run_pretraining(
         smk.input.cubes, smk.input.splits, job, smk.output.checkpoint, smk.output.curves,
         smk.params.state,

@@ -417,3 +417,40 @@ def test_recall_at_k_by_hand():
     similarity = np.array([[0.9, 0.1, 0.0], [0.8, 0.5, 0.1], [0.2, 0.3, 0.1]])
     # own ranks: row 0 -> 1, row 1 -> 2, row 2 -> 3
     assert recall_at_k(similarity, [1, 2, 3]) == {1: 1 / 3, 2: 2 / 3, 3: 1.0}
+
+
+# -- DistributedDataParallel (the torchrun path), on CPU with two ranks ------------------
+
+
+def _ddp_rank(rank: int, world: int, port: int, out: str) -> None:
+    import os
+
+    from eobench.pretraining.train import PretrainingSettings, pretrain
+
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank),
+                      WORLD_SIZE=str(world), LOCAL_RANK=str(rank))  # fmt: skip
+    torch.set_num_threads(1)
+    method = hand_made_method("geomeld", weights={"mpmae": 1.0, "jepa": 1.0, "itc": 1.0})
+    rows = pretrain(method, hand_made_data(), hand_made_data(8, 1),
+                    PretrainingSettings(**SETTINGS), 5, "cpu").rows  # fmt: skip
+    torch.save({"state": method.state_dict(), "rows": rows}, f"{out}/rank{rank}.pt")
+    torch.distributed.destroy_process_group()
+
+
+def test_ddp_ranks_train_in_step(tmp_path):
+    import socket
+
+    import torch.multiprocessing as mp
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    mp.spawn(_ddp_rank, args=(2, port, str(tmp_path)), nprocs=2, join=True)
+    ranks = [torch.load(tmp_path / f"rank{r}.pt", weights_only=False) for r in range(2)]
+    for name, value in ranks[0]["state"].items():
+        assert torch.allclose(value, ranks[1]["state"][name], atol=1e-6), name
+    # each rank saw half of every epoch: 16 samples, batches of 8 -> 1 step per epoch
+    untrained = hand_made_method("geomeld", weights={"mpmae": 1.0, "jepa": 1.0, "itc": 1.0})
+    changed = [k for k, v in untrained.state_dict().items()
+               if not torch.equal(v, ranks[0]["state"][k])]  # fmt: skip
+    assert changed
