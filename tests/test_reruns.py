@@ -473,7 +473,8 @@ CASES: dict[str, tuple[str, dict[str, int]]] = {
     # adaptation: a key reruns the jobs that read it and what reads their metrics
     "datasets.families": (
         "datasets:\n  synth_tiny_mmearth: {families: [mmearth, biomass]}",
-        ADAPTATION_DATA,
+        # the tiny pretraining reads the same dataset
+        {**ADAPTATION_DATA, **pretraining_runs(4, 4)},
     ),
     "adaptation.enabled": ("adaptation: {enabled: false}", job(table_claims=1)),
     "adaptation.dataset": (
@@ -483,7 +484,8 @@ CASES: dict[str, tuple[str, dict[str, int]]] = {
     ),
     "adaptation.split_seed": (
         "adaptation: {split_seed: 7}",
-        {"write_splits": 1, **ADAPTATION_RUNS},
+        # the tiny pretraining reads the same splits
+        {"write_splits": 1, **ADAPTATION_RUNS, **pretraining_runs(4, 4)},
     ),
     "adaptation.tasks": (
         "adaptation: {tasks: [biomass]}",
