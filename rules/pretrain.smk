@@ -1,81 +1,8 @@
 # Self-supervised pretraining (GeoMeld, MMEarth, SSL4EO-S12): per (dataset, method, seed)
 # one checkpoint and its curves; each checkpoint is then probed and scored on image-text
 # retrieval, and becomes an encoder (type pretrained_checkpoint) of the NeuCo leaderboard
-# and a backbone of the adaptation suite. Settings in `pretraining`.
-from eobench.pretraining.config import check_pretraining, has_text, uses
-
-try:
-    check_pretraining(config)
-except EobenchError as error:
-    sys.exit(f"error: {error}")
-
-PRETRAINING = config["pretraining"]
-PRETRAINING_SUITE = "GeoMeld pretraining"
-PRETRAINING_RUN = "results/pretraining/{dataset}/{method}/seed{seed}"
-PRETRAINING_METHODS = (
-    (PRETRAINING["selected_methods"] or list(PRETRAINING["methods"]))
-    if PRETRAINING["enabled"]
-    else []
-)
-
-
-wildcard_constraints:
-    method=r"[A-Za-z0-9_-]+",
-
-
-def pretrained_checkpoint_file(spec):
-    """The checkpoint an encoder or backbone entry of type pretrained_checkpoint reads."""
-    seed = spec.get("pretraining_seed", PRETRAINING["seeds"][0])
-    return (
-        PRETRAINING_RUN.format(
-            dataset=PRETRAINING["dataset"], method=spec["method"], seed=seed
-        )
-        + "/checkpoint.pt"
-    )
-
-
-def pretraining_runs():
-    """Every (method, seed) of the pretraining dataset, as run folders."""
-    return [
-        PRETRAINING_RUN.format(dataset=PRETRAINING["dataset"], method=m, seed=s)
-        for m in PRETRAINING_METHODS
-        for s in PRETRAINING["seeds"]
-    ]
-
-
-def pretraining_spec(wildcards):
-    return PRETRAINING["methods"][wildcards.method]
-
-
-def pretraining_objectives(wildcards):
-    """The objective blocks the method reads (no others: a change reruns its users)."""
-    _, blocks = uses(pretraining_spec(wildcards))
-    return {block: PRETRAINING["objectives"][block] for block in blocks}
-
-
-def pretraining_captions(wildcards):
-    return PRETRAINING["captions"] if has_text(pretraining_spec(wildcards)) else {}
-
-
-def pretraining_reconstruct(wildcards):
-    needs, _ = uses(pretraining_spec(wildcards))
-    return PRETRAINING["reconstruct"] if "reconstruct" in needs else []
-
-
-def pretraining_table_targets():
-    if not PRETRAINING_METHODS:
-        return []
-    stem = f"results/tables/{PRETRAINING['dataset']}/pretraining"
-    return [
-        f"{stem}/{t}.{ext}" for t in ("ablation", "retrieval") for ext in TABLE_FORMATS
-    ]
-
-
-def pretraining_figure_targets():
-    if not PRETRAINING_METHODS:
-        return []
-    stem = f"results/figures/{PRETRAINING['dataset']}/pretraining"
-    return [f"{stem}/curves.{ext}" for ext in ("pdf", "png")]
+# and a backbone of the adaptation suite. Settings in `pretraining`; functions in
+# rules/pretrain_common.smk.
 
 
 rule pretrain:
@@ -85,7 +12,7 @@ rule pretrain:
         cubes="results/data/{dataset}/cubes.zarr",
         splits="results/splits/{dataset}/mmearth.parquet",
     output:
-        checkpoint=f"{PRETRAINING_RUN}/checkpoint.pt",
+        checkpoint=PRETRAINING_CHECKPOINT,
         curves=f"{PRETRAINING_RUN}/curves.csv",
     log:
         "results/logs/pretrain/{dataset}/{method}/seed{seed}.log",
@@ -112,10 +39,7 @@ rule pretrain:
         captions=pretraining_captions,
         reconstruct=pretraining_reconstruct,
         device=PRETRAINING["device"],
-        state=lambda wildcards: PRETRAINING_RUN.format(**wildcards).replace(
-            "results/pretraining/", "results/pretraining_state/", 1
-        )
-        + "/state.pt",
+        state=lambda wildcards: PRETRAINING_STATE.format(**wildcards),
     script:
         "../scripts/pretrain.py"
 
@@ -125,7 +49,7 @@ rule evaluate_pretrained:
     input:
         cubes="results/data/{dataset}/cubes.zarr",
         splits="results/splits/{dataset}/mmearth.parquet",
-        checkpoint=f"{PRETRAINING_RUN}/checkpoint.pt",
+        checkpoint=PRETRAINING_CHECKPOINT,
     output:
         f"{PRETRAINING_RUN}/evaluation.csv",
     log:
