@@ -12,7 +12,7 @@
 # Snakemake runs outside the image; the image only holds the rules' environments.
 FROM condaforge/miniforge3:latest
 LABEL io.github.snakemake.containerized="true"
-LABEL io.github.snakemake.conda_env_hash="b85848f0ceb570063ecc0574e43b37f66601172ffaa5666589ee8b2bca998c61"
+LABEL io.github.snakemake.conda_env_hash="c2001046139dda0dd6a40bb5d191f371e31871f03df74c62b1e75c2312003487"
 # Conda environment:
 #   source: envs/challenge.yaml
 #   prefix: /conda-envs/53da972306bc2367e5132568d09f3f36
@@ -135,7 +135,7 @@ RUN mkdir -p /conda-envs/8d9e34b3ab1f954c44f594a00f3e9e59
 COPY envs/plots.yaml /conda-envs/8d9e34b3ab1f954c44f594a00f3e9e59/environment.yaml
 # Conda environment:
 #   source: envs/torch.yaml
-#   prefix: /conda-envs/6978cebf1f615032204ef80b5293d982
+#   prefix: /conda-envs/666d2e50eb6b1609dd4f14b4a9ebd305
 #   # Embedding extraction, probing, compressor training, weights retrieval (GPU when present:
 #   # conda-forge's pytorch picks its CUDA build on a machine with an NVIDIA driver).
 #   # Pins: the versions the test suite runs with (pip, Python 3.11; torch 2.13.0 as CI);
@@ -153,16 +153,17 @@ COPY envs/plots.yaml /conda-envs/8d9e34b3ab1f954c44f594a00f3e9e59/environment.ya
 #     - pytorch=2.13.0
 #     - scikit-learn=1.9.1
 #     - scikit-optimize=0.10.2
+#     - scipy=1.17.1  # the generator's mmearth module, behind pretraining's captions
 #     - tifffile=2026.3.3
 #     - tqdm=4.70.1
 #     - zarr=3.1.6
-RUN mkdir -p /conda-envs/6978cebf1f615032204ef80b5293d982
-COPY envs/torch.yaml /conda-envs/6978cebf1f615032204ef80b5293d982/environment.yaml
+RUN mkdir -p /conda-envs/666d2e50eb6b1609dd4f14b4a9ebd305
+COPY envs/torch.yaml /conda-envs/666d2e50eb6b1609dd4f14b4a9ebd305/environment.yaml
 
 RUN conda env create --prefix /conda-envs/53da972306bc2367e5132568d09f3f36 --file /conda-envs/53da972306bc2367e5132568d09f3f36/environment.yaml && \
     conda env create --prefix /conda-envs/38bb864a28aa2a73dd5853bd5777f0b6 --file /conda-envs/38bb864a28aa2a73dd5853bd5777f0b6/environment.yaml && \
     conda env create --prefix /conda-envs/166f93d2509792012716e939a1ea6f2d --file /conda-envs/166f93d2509792012716e939a1ea6f2d/environment.yaml && \
     conda env create --prefix /conda-envs/dea8f5b4a042ec2adf4dee69006e2c9f --file /conda-envs/dea8f5b4a042ec2adf4dee69006e2c9f/environment.yaml && \
     conda env create --prefix /conda-envs/8d9e34b3ab1f954c44f594a00f3e9e59 --file /conda-envs/8d9e34b3ab1f954c44f594a00f3e9e59/environment.yaml && \
-    conda env create --prefix /conda-envs/6978cebf1f615032204ef80b5293d982 --file /conda-envs/6978cebf1f615032204ef80b5293d982/environment.yaml && \
+    conda env create --prefix /conda-envs/666d2e50eb6b1609dd4f14b4a9ebd305 --file /conda-envs/666d2e50eb6b1609dd4f14b4a9ebd305/environment.yaml && \
     conda clean --all -y

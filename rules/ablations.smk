@@ -190,6 +190,7 @@ rule table_claims:
         decimals=table_decimals(),
         tie_tolerance=config["scoring"]["tie_tolerance"],
         pretrained=pretrained_encoders(),
+        pretraining_claims=PRETRAINING["claims"],
         compressor_lambdas=compressor_lambdas(),
         settings=config["tables"]["claims"],
     script:

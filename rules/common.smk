@@ -153,6 +153,8 @@ def lambda_label(value):
 def trained_checkpoint(wildcards):
     """The checkpoint a rule trains for this encoder (compressor), or nothing."""
     spec = config["encoders"][wildcards.encoder]
+    if spec["type"] == "pretrained_checkpoint":  # rule pretrain (rules/pretrain.smk)
+        return [pretrained_checkpoint_file(spec)]
     path = TRAINED_CHECKPOINTS.get(spec["type"])
     if path is None:
         return []
@@ -299,6 +301,7 @@ def table_targets():
     stem = f"results/tables/{DATASET}"
     targets = [f"{stem}/claims.{ext}" for ext in TABLE_FORMATS]
     targets += adaptation_table_targets()
+    targets += pretraining_table_targets()
     targets += [f"{stem}/runtime_scaling.{ext}" for ext in TABLE_FORMATS]
     if "probe_depth" in ablations_run():
         targets += [
@@ -347,6 +350,10 @@ def claims_inputs(wildcards):
     if ADAPTATION_ENCODERS:  # the MMEarth-Bench findings join the table
         inputs["adaptation_metrics"] = (
             f"results/adaptation/{ADAPTATION['dataset']}/metrics.csv"
+        )
+    if PRETRAINING_METHODS:  # the pretraining findings join the table
+        inputs["pretraining_evaluation"] = (
+            f"results/pretraining/{PRETRAINING['dataset']}/evaluation.csv"
         )
     return inputs
 
@@ -406,6 +413,7 @@ def figure_targets():
     targets = [f"{stem}/{figure}.{ext}" for figure in figures for ext in ("pdf", "png")]
     targets.append(f"{stem}/channel_correlation.csv")
     targets += adaptation_figure_targets()
+    targets += pretraining_figure_targets()
     # Fig. 7: the rank evolution of every challenge phase.
     targets += [
         f"results/figures/challenge/{phase}/rank_evolution.{ext}"
@@ -883,12 +891,18 @@ def adaptation_base_model(wildcards):
 
 
 def adaptation_encoder_spec(wildcards):
-    return ADAPTATION["encoders"][wildcards.encoder]
+    spec = ADAPTATION["encoders"][wildcards.encoder]
+    if spec["type"] == "pretrained_checkpoint":  # rule pretrain (rules/pretrain.smk)
+        return {**spec, "checkpoint": pretrained_checkpoint_file(spec)}
+    return spec
 
 
 def adaptation_weights(wildcards):
     """The verified weights of an adaptation backbone (rule retrieve_weights), or nothing."""
-    name = ADAPTATION["encoders"][wildcards.encoder].get("weights")
+    spec = ADAPTATION["encoders"][wildcards.encoder]
+    if spec["type"] == "pretrained_checkpoint":  # rule pretrain (rules/pretrain.smk)
+        return [pretrained_checkpoint_file(spec)]
+    name = spec.get("weights")
     return [f"{WEIGHTS_CACHE}/{name}/SHA256SUMS"] if name else []
 
 

@@ -37,6 +37,12 @@ def main(smk):
         decimals = dict(smk.params.decimals).get("adaptation", 3)
         adaptation = check_adaptation_claims(optional("adaptation_metrics"), decimals)
         claims = pd.concat([claims, adaptation], ignore_index=True)
+    if "pretraining_evaluation" in smk.input.keys():
+        from eobench.tables.pretraining_claims import check_pretraining_claims
+
+        roles = dict(smk.params.pretraining_claims)
+        pretraining = check_pretraining_claims(optional("pretraining_evaluation"), roles)
+        claims = pd.concat([claims, pretraining], ignore_index=True)
     notes = [claims_caption_note(smk.params.baselines)]
     write_rule_table(smk, claims, "tables.claims", notes=notes)
 

@@ -86,6 +86,21 @@ ADAPTATION_TTT = {"test_time_train": 4, **ADAPTATION_OUTPUTS}
 ADAPTATION_RUNS = {"adapt": 6, **ADAPTATION_TTT}
 ADAPTATION_DATA = {"synthesize_dataset": 1, "write_splits": 1, **ADAPTATION_RUNS}
 
+#: The tiny pretraining (tests/configs/tiny.yaml): mae, mpmae, geomeld and the ConvNeXt-V2
+#: twin, each evaluated; then the tables, the curves figure and the claims.
+PRETRAINING_OUTPUTS = {
+    "pretraining_results": 1,
+    "table_pretraining": 2,
+    "figure_pretraining_curves": 1,
+    "table_claims": 1,
+}
+
+
+def pretraining_runs(trained: int, evaluated: int) -> dict[str, int]:
+    """``trained`` pretrain jobs, ``evaluated`` evaluations, and what reads them."""
+    return {"pretrain": trained, "evaluate_pretrained": evaluated, **PRETRAINING_OUTPUTS}
+
+
 #: Probe runs of gradient-trained heads: linear (9 main, 3 sizes) and mlp1 (2).
 TRAINED = {"probe_embeddings": 14}
 #: Probe runs that take probe.k_splits: all but mlp1 and converged, which have their own K.
@@ -458,7 +473,8 @@ CASES: dict[str, tuple[str, dict[str, int]]] = {
     # adaptation: a key reruns the jobs that read it and what reads their metrics
     "datasets.families": (
         "datasets:\n  synth_tiny_mmearth: {families: [mmearth, biomass]}",
-        ADAPTATION_DATA,
+        # the tiny pretraining reads the same dataset
+        {**ADAPTATION_DATA, **pretraining_runs(4, 4)},
     ),
     "adaptation.enabled": ("adaptation: {enabled: false}", job(table_claims=1)),
     "adaptation.dataset": (
@@ -468,7 +484,8 @@ CASES: dict[str, tuple[str, dict[str, int]]] = {
     ),
     "adaptation.split_seed": (
         "adaptation: {split_seed: 7}",
-        {"write_splits": 1, **ADAPTATION_RUNS},
+        # the tiny pretraining reads the same splits
+        {"write_splits": 1, **ADAPTATION_RUNS, **pretraining_runs(4, 4)},
     ),
     "adaptation.tasks": (
         "adaptation: {tasks: [biomass]}",
@@ -514,6 +531,59 @@ CASES: dict[str, tuple[str, dict[str, int]]] = {
         job(table_adaptation_per_task=2),
     ),
     "figures.low_shot": ("figures:\n  low_shot: {dpi: 100}", job(figure_low_shot=1)),
+    # pretraining: a key reruns the methods that read it, their evaluations and what follows
+    "pretraining.enabled": ("pretraining: {enabled: false}", job(table_claims=1)),
+    "pretraining.dataset": (
+        "datasets:\n  other_mmearth: {source: synthetic, n_samples: 120, size: 16, seed: 3,"
+        " families: [mmearth]}\npretraining: {dataset: other_mmearth}",
+        {"synthesize_dataset": 1, "write_splits": 1, **pretraining_runs(4, 4)},
+    ),
+    "pretraining.seeds": ("pretraining: {seeds: [7]}", pretraining_runs(4, 4)),
+    "pretraining.backbones": (
+        "pretraining:\n  backbones:\n    convnextv2: {width: 24}",
+        pretraining_runs(3, 3),
+    ),
+    "pretraining.methods": (
+        "pretraining:\n  methods:\n    mae: {backbone: convnextv2}",
+        pretraining_runs(1, 1),
+    ),
+    "pretraining.selected_methods": (
+        "pretraining: {selected_methods: [mae, mpmae, geomeld, random_convnextv2, jepa]}",
+        pretraining_runs(1, 1),
+    ),
+    "pretraining.ablation": ("pretraining: {ablation: [geomeld]}", job(table_pretraining=1)),
+    "pretraining.claims": ("pretraining:\n  claims: {mae: null}", job(table_claims=1)),
+    "pretraining.reconstruct": (
+        "pretraining: {reconstruct: [sentinel1, elevation]}",
+        pretraining_runs(2, 2),
+    ),
+    "pretraining.objectives": (
+        "pretraining:\n  objectives:\n    mae: {mask_ratio: 0.5}",
+        pretraining_runs(3, 3),
+    ),
+    "pretraining.captions": ("pretraining:\n  captions: {noise: 0.1}", pretraining_runs(1, 1)),
+    "pretraining.training": ("pretraining:\n  training: {epochs: 1}", pretraining_runs(3, 3)),
+    "pretraining.probe": (
+        "pretraining:\n  probe: {alphas: [1.0]}",
+        {"evaluate_pretrained": 4, **PRETRAINING_OUTPUTS},
+    ),
+    "pretraining.retrieval": (
+        "pretraining:\n  retrieval: {ks: [1, 5]}",
+        {"evaluate_pretrained": 1, **PRETRAINING_OUTPUTS},
+    ),
+    "pretraining.device": ("pretraining: {device: cpu}", pretraining_runs(4, 4)),
+    "tables.pretraining_ablation": (
+        "tables:\n  pretraining_ablation: {label: 'tab:x'}",
+        job(table_pretraining=1),
+    ),
+    "tables.pretraining_retrieval": (
+        "tables:\n  pretraining_retrieval: {label: 'tab:x'}",
+        job(table_pretraining=1),
+    ),
+    "figures.pretraining_curves": (
+        "figures:\n  pretraining_curves: {dpi: 100}",
+        job(figure_pretraining_curves=1),
+    ),
     "figures.geographic_shift": (
         "figures:\n  geographic_shift: {dpi: 100}",
         job(figure_geographic_shift=1),

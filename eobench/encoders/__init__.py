@@ -29,6 +29,7 @@ ENCODER_TYPES: dict[str, tuple[str, bool]] = {
     "pretrained": ("eobench.encoders.pretrained", False),
     "random": ("eobench.encoders.random", True),
     "compressor": ("eobench.encoders.compressor.encoder", False),
+    "pretrained_checkpoint": ("eobench.encoders.pretrained_checkpoint", False),
 }
 
 

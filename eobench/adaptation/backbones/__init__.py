@@ -19,6 +19,7 @@ from eobench.errors import EobenchError
 BACKBONE_MODULES: dict[str, str] = {
     "vit": "eobench.adaptation.backbones.vit",
     "galileo": "eobench.adaptation.backbones.galileo",
+    "pretrained_checkpoint": "eobench.adaptation.backbones.pretrained_checkpoint",
 }
 BACKBONES: dict[str, type] = {}
 
