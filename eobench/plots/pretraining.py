@@ -10,6 +10,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from eobench.errors import EobenchError
@@ -52,25 +53,10 @@ def curves_figure(curves: pd.DataFrame, settings: dict[str, Any] | None = None):
         rows, columns, figsize=(settings["width"], settings["height"]), squeeze=False,
         layout="constrained",
     )  # fmt: skip
+    colours = term_colours(trained) if settings["show_terms"] else {}
     for ax, method in zip(axes.flat, methods, strict=False):
-        runs = trained[trained["method"] == method]
-        mean = runs.groupby("epoch").mean(numeric_only=True).dropna(axis=1, how="all")
-        terms = [c for c in mean.columns if c.startswith("train_") and c != "train_loss"]
-        if settings["show_terms"] and len(terms) > 1:
-            for term in terms:
-                ax.plot(mean.index, mean[term], linewidth=0.8, alpha=0.6,
-                        label=term.removeprefix("train_"))  # fmt: skip
-        ax.plot(mean.index, mean["train_loss"], color="black", linewidth=1.8, label="train")
-        ax.plot(mean.index, mean["val_loss"], color="black", linestyle="--", linewidth=1.4,
-                label="validation")  # fmt: skip
-        kind, backbone = runs["method_type"].iloc[0], runs["architecture"].iloc[0]
-        ax.set_title(f"{method}\n({kind}, {backbone})", fontsize=9)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlabel("epoch", fontsize=8)
-        ax.set_ylabel("loss", fontsize=8)
-        ax.tick_params(labelsize=7)
-        ax.grid(color="0.92", linewidth=0.7)
-        ax.legend(fontsize=6, frameon=False, ncol=2 if len(terms) > 3 else 1)
+        curves_panel(ax, trained[trained["method"] == method], method, colours)
+    add_term_legend(figure, colours)
     for ax in list(axes.flat)[len(methods) :]:
         ax.set_visible(False)
     seeds = curves.groupby("method")["seed"].nunique().max()
@@ -85,3 +71,49 @@ def curves_figure(curves: pd.DataFrame, settings: dict[str, Any] | None = None):
         sentences.append(f"Not trained (random-init twins): {', '.join(untrained)}.")
     add_caption(figure, sentences)
     return figure
+
+
+def term_colours(trained: pd.DataFrame) -> dict[str, Any]:
+    """One colour per loss term across all panels (a term is the same in every method), for
+    the terms of multi-term losses only."""
+    terms: list[str] = []
+    for _, runs in trained.groupby("method", sort=False):
+        present = runs.dropna(axis=1, how="all").columns
+        own = [c for c in present if c.startswith("train_") and c != "train_loss"]
+        if len(own) > 1:
+            terms += [t for t in own if t not in terms]
+    palette = plt.get_cmap("tab10").colors
+    return {term: palette[i % len(palette)] for i, term in enumerate(terms)}
+
+
+def curves_panel(ax, runs: pd.DataFrame, method: str, colours: dict[str, Any]) -> None:
+    """One method's mean curves over seeds: its loss terms thin, train solid, val dashed."""
+    mean = runs.groupby("epoch").mean(numeric_only=True).dropna(axis=1, how="all")
+    terms = [c for c in mean.columns if c.startswith("train_") and c != "train_loss"]
+    for term in (t for t in terms if t in colours and len(terms) > 1):
+        ax.plot(mean.index, mean[term], color=colours[term], linewidth=0.9, alpha=0.75)
+    ax.plot(mean.index, mean["train_loss"], color="black", linewidth=1.8, label="train")
+    ax.plot(mean.index, mean["val_loss"], color="black", linestyle="--", linewidth=1.4,
+            label="validation")  # fmt: skip
+    kind, backbone = runs["method_type"].iloc[0], runs["architecture"].iloc[0]
+    ax.set_title(f"{method}\n({kind}, {backbone})", fontsize=9)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("epoch", fontsize=8)
+    ax.set_ylabel("loss", fontsize=8)
+    ax.tick_params(labelsize=7)
+    ax.grid(color="0.92", linewidth=0.7)
+
+
+def add_term_legend(figure, colours: dict[str, Any]) -> None:
+    """One legend beside the panels: train and validation, then every loss term; a legend
+    inside each panel covered the curves."""
+    handles = [
+        Line2D([], [], color="black", linewidth=1.8, label="train (total)"),
+        Line2D([], [], color="black", linestyle="--", linewidth=1.4, label="validation (total)"),
+    ]
+    handles += [
+        Line2D([], [], color=colour, linewidth=1.2, label=term.removeprefix("train_"))
+        for term, colour in colours.items()
+    ]
+    figure.legend(handles=handles, loc="outside right upper", fontsize=7, frameon=False,
+                  title="loss", title_fontsize=7.5)  # fmt: skip
