@@ -106,6 +106,8 @@ def test_encoder_embeds_with_the_checkpoint_and_checks_its_method(tmp_path):
     np.testing.assert_allclose(embedding[:, :16], expected, rtol=1e-4, atol=1e-5)
     assert (embedding[:, 16:] == 0).all()
     assert encoder.metadata()["method"] == "mpmae"
+    (wanted,) = encoder.contract().arrays
+    assert (wanted.array, wanted.bands, wanted.units) == ("s2l2a", tuple(S2L2A_BANDS), "DN")
     with pytest.raises(EobenchError, match=r"encoders\.pt: .*ok\.pt: checkpoint of method 'mpmae'"):
         build_encoder({**spec, "method": "mae"}, embedding_dim=32, seed=0, key="encoders.pt")
 

@@ -115,9 +115,12 @@ def test_tiny_run_ablation_tables(tiny_run):
     assert parameters["linear"] == 1024 + 1 and parameters["mlp1"] == 1024 * 32 + 32 + 33
     claims = pd.read_csv(workdir / "results/tables/synth_tiny/claims.csv")
     assert set(claims["status"]) <= {"PASS", "FAIL", "NOT RUN", "NOT TESTABLE"}
-    assert len(claims) == 14 + 4 and claims["claim"].is_unique  # 4 of MMEarth-Bench
+    # 14 of NeuCo-Bench, 4 of MMEarth-Bench, 4 of pretraining (MMEarth MP-MAE, GeoMeld)
+    assert len(claims) == 14 + 4 + 4 and claims["claim"].is_unique
+    pretraining = claims[claims["source"].str.contains(r"MP-MAE|GeoMeld")]
+    assert len(pretraining) == 4
     # tiny.yaml selects no pretrained encoder and no compressor: their rows say so.
-    neuco = claims[~claims["source"].str.startswith("MMEarth")]
+    neuco = claims[~claims["source"].str.contains("MMEarth|GeoMeld")]
     about_models = neuco[neuco["claim"].str.contains("pretrained encoders|compressor")]
     assert len(about_models) == 3 and set(about_models["status"]) == {"NOT RUN"}
     # tiny.yaml's probe-depth encoders are random (the baseline) and rcf alone: too few
