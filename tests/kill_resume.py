@@ -10,7 +10,10 @@ Run on the default configuration (a copy of the workflow in a temporary folder):
 
     python tests/kill_resume.py [--kills 5] [--seed 0] [--targets all_tables all_figures]
 
-The test suite runs the same on the tiny configuration (tests/test_workflow.py).
+The test suite runs a cheaper variant on the tiny configuration (tests/test_workflow.py):
+it starts from a copy of a finished run, deletes the outputs of one job of each
+long-running rule (``LONG_RULES``) and of what follows from them, and kills the run that
+redoes them.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import argparse
 import filecmp
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -29,6 +33,15 @@ from pathlib import Path
 #: Outputs compared byte for byte. The run-time table is a measurement of the machine.
 COMPARED = ("results/tables", "results/scores", "results/figures", "results/challenge")
 MACHINE_DEPENDENT = ("runtime_scaling",)
+#: Rules whose jobs run longest: a kill most likely lands in one of them.
+LONG_RULES = (
+    "extract_embeddings",
+    "probe_embeddings",
+    "train_compressor",
+    "adapt",
+    "test_time_train",
+    "pretrain",
+)
 
 
 def snakemake_command(targets, configfiles, cores: int = 2) -> list[str]:
@@ -63,6 +76,40 @@ def run_with_kills(workdir: Path, command: list[str], kills: int, seed: int, exp
         assert unlock.returncode == 0, unlock.stderr.decode()[-2000:]
     final = subprocess.run(command, cwd=workdir, capture_output=True, text=True)
     return moments, final
+
+
+def copy_run(finished: Path, destination: Path) -> None:
+    """Copy a finished run's results and Snakemake's record of them (mtimes kept)."""
+    shutil.copytree(finished / "results", destination / "results")
+    metadata = finished / ".snakemake" / "metadata"
+    if metadata.exists():
+        shutil.copytree(metadata, destination / ".snakemake" / "metadata")
+
+
+def summary_rows(workdir: Path, command: list[str], *extra: str) -> list[list[str]]:
+    """Snakemake's ``--summary`` of ``command``: (output, date, rule, log, status, plan)."""
+    summary = subprocess.run(
+        [*command, "--summary", *extra], cwd=workdir, capture_output=True, text=True
+    )
+    assert summary.returncode == 0, summary.stderr[-2000:]
+    return [line.split("\t") for line in sorted(summary.stdout.splitlines()[1:])]
+
+
+def remove_one_job_per_rule(workdir: Path, command: list[str], rules=LONG_RULES) -> dict[str, str]:
+    """Delete the outputs of one job of each rule in ``rules`` (its first output in path
+    order) and of every job downstream of them, so the next run of ``command`` redoes
+    those jobs. Downstream outputs go too: Snakemake does not regenerate a missing
+    intermediate file whose consumers are up to date. Returns rule -> the chosen output
+    (rules with no job in ``command`` are absent)."""
+    chosen: dict[str, str] = {}
+    for row in summary_rows(workdir, command):
+        if len(row) > 2 and row[2] in rules:
+            chosen.setdefault(row[2], row[0])
+    for row in summary_rows(workdir, command, "--forcerun", *chosen.values()):
+        target = workdir / row[0]
+        if row[-1] == "update pending" and target.exists():
+            shutil.rmtree(target) if target.is_dir() else target.unlink()
+    return chosen
 
 
 def compared_files(root: Path, folders=COMPARED) -> list[Path]:
