@@ -66,6 +66,15 @@ def test_submission_csv_rules(tmp_path):
     np.testing.assert_array_equal(values, [[1, 4, 0, 0], [0, 5, 0, 0]])
 
 
+def test_numeric_looking_ids_keep_their_leading_zeros(tmp_path):
+    """SSL4EO-S12 ids such as 0000001 must match the label files' ids, read as text."""
+    path = tmp_path / "sub.csv"
+    path.write_text("id,0\n0000001,1.5\n0000002,2.5\n")
+    ids, values = load_embeddings(path, 1)
+    assert ids == ["0000001", "0000002"]
+    np.testing.assert_array_equal(values, [[1.5], [2.5]])
+
+
 @pytest.mark.parametrize(
     "frame, message",
     [
