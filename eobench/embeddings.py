@@ -91,6 +91,12 @@ def normalise_ids(ids: pd.Series) -> pd.Series:
     return ids
 
 
+def _read_table(path: Path) -> pd.DataFrame:
+    """An embedding table, CSV or Parquet; a CSV's ids as text, as the label files are
+    read ("0000001" must not become 1)."""
+    return pd.read_csv(path, dtype={"id": str}) if path.suffix == ".csv" else pd.read_parquet(path)
+
+
 def load_embeddings(
     path: str | os.PathLike,
     embedding_dim: int,
@@ -111,10 +117,7 @@ def load_embeddings(
     if not path.exists():
         raise EobenchError(f"{path}: embeddings file not found")
     try:
-        # ids as text, as the label files are read: "0000001" must not become 1.
-        frame = (
-            pd.read_csv(path, dtype={"id": str}) if path.suffix == ".csv" else pd.read_parquet(path)
-        )
+        frame = _read_table(path)
     except Exception as exc:
         raise EobenchError(f"{path}: cannot be read as a table ({exc})") from exc
     if "id" not in frame.columns:
@@ -256,7 +259,7 @@ def _stored_or_computed(path: str | os.PathLike, key: str, compute) -> Any:
         stored = read_parquet_metadata(path).get(key)
         if stored is not None:
             return stored
-    frame = pd.read_csv(path, dtype={"id": str}) if path.suffix == ".csv" else pd.read_parquet(path)
+    frame = _read_table(path)
     ids = normalise_ids(frame["id"]).tolist()
     return compute(frame.drop(columns="id").to_numpy(dtype=np.float64), ids)
 

@@ -220,8 +220,8 @@ def test_a_run_killed_five_times_resumes_to_the_clean_runs_files(tiny_run, tmp_p
     rule (extraction, probe, adaptation, TTT, pretraining) and of every job
     downstream of them; the run that redoes them is SIGKILLed at five random moments, with
     ``--unlock`` and the same command after each. The final tables and scores equal the
-    clean run's byte for byte and no half-written file is left. Redoing the whole DAG
-    under kills (``python tests/kill_resume.py``) costs about five minutes more."""
+    clean run's byte for byte and no half-written file is left (``python
+    tests/kill_resume.py`` kills a run of the whole DAG instead)."""
     from kill_resume import (
         LONG_RULES,
         compared_files,
