@@ -10,21 +10,19 @@ Every case is a real run (``snakemake all_tables --cores 1``), not a dry run: a 
 writes nothing even when the config is accepted, so only a run shows that the check
 stops the workflow before its first job. The cases run in parallel, each in its own copy
 of the workflow, under a timeout, so an accepted config fails its case instead of running
-the whole DAG.
+the whole DAG. They are forked from a process that has imported Snakemake, like the rerun
+cases' dry runs.
 """
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from conftest import REPO, copy_workflow
+from forked_snakemake import snakemake_forked
 
 CORPUS = REPO / "tests" / "configs" / "bad"
 CASES = sorted(path.stem for path in CORPUS.glob("*.yaml"))
@@ -49,32 +47,18 @@ def expected_message(case: str) -> tuple[str, str]:
 
 def run_case(root: Path, case: str) -> Outcome:
     workdir = copy_workflow(root / case)
-    command = [sys.executable, "-m", "snakemake", "all_tables", "--cores", "1"]
-    command += ["--configfile", f"tests/configs/bad/{case}.yaml"]
-    # Its own process group, so that a timeout ends the jobs a run started too.
-    process = subprocess.Popen(
-        command,
-        cwd=workdir,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        output, _ = process.communicate(timeout=TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        output, _ = process.communicate()
-    timed_out = process.returncode == -signal.SIGKILL
+    args = ["all_tables", "--cores", "1", "--configfile", f"tests/configs/bad/{case}.yaml"]
+    result = snakemake_forked(workdir, args, timeout=TIMEOUT_S)
     written = [name for name in ("results", "resources") if (workdir / name).exists()]
-    return Outcome(None if timed_out else process.returncode, output, written)
+    return Outcome(result.returncode, result.stdout + result.stderr, written)
 
 
 @pytest.fixture(scope="module")
 def outcomes(tmp_path_factory) -> dict[str, Outcome]:
     root = tmp_path_factory.mktemp("bad_configs")
-    # Snakemake's start-up is mostly waiting on imports and the SLURM plugin's probes.
-    with ThreadPoolExecutor(max_workers=6) as pool:
+    # Forked from servers that have imported Snakemake (tests/forked_snakemake.py), a run
+    # starts in about a third of a fresh interpreter's time.
+    with ThreadPoolExecutor(max_workers=2) as pool:
         return dict(zip(CASES, pool.map(lambda case: run_case(root, case), CASES), strict=True))
 
 
